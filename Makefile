@@ -1,0 +1,51 @@
+# The few commands people need. Everything installs itself: `make run` on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+# TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run shell test train pipeline install lock clean help
+
+help:
+	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
+	@echo "make shell  - im Terminal mit dem Bot sprechen"
+	@echo "make test   - installieren und alle Tests ausführen"
+	@echo "make train  - nur trainieren (falls nötig)"
+	@echo "make clean  - .venv, Modelle und var/ löschen"
+
+$(INSTALLED): requirements.txt scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Lege .venv mit $$py an ..."; $$py -m venv $(VENV) || exit 1; fi
+	@echo "Installiere Abhängigkeiten aus requirements.txt (beim ersten Mal einige Minuten) ..."
+	@$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
+	@touch $@
+
+install: $(INSTALLED)
+
+pipeline: $(INSTALLED)
+	@$(PY) -m bot.nlp build
+
+train: pipeline
+	@$(PY) -m bot train
+
+run: pipeline
+	@$(PY) -m bot run
+
+shell: pipeline
+	@$(PY) -m bot shell
+
+test: pipeline
+	@$(PY) -m bot train
+	@$(PY) -m pytest
+
+# Regenerate the full lock from requirements.in in a throwaway environment.
+lock:
+	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
+	$$py -m venv $$tmp && $$tmp/bin/pip install -q -r requirements.in && \
+	{ echo "# Full lock of requirements.in, made by \`make lock\` (pip freeze on Python 3.10). Edit requirements.in, not this file."; \
+	  $$tmp/bin/pip freeze; } > requirements.txt; rm -rf $$tmp
+
+clean:
+	rm -rf $(VENV) models var

@@ -1,0 +1,49 @@
+"""Asking back when the NLU is unsure, and handing over to people when it stays unsure."""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import utter_entry
+from bot.knowledge import shared_knowledge_base
+
+MAX_SUGGESTIONS = 3
+# Below this an intent is noise, not a guess worth offering.
+MIN_SUGGESTION_CONFIDENCE = 0.05
+# "Nichts davon" counts as a second misunderstanding and leads to the contact.
+NONE_OF_THESE = {"title": "Nichts davon", "payload": "/nlu_fallback"}
+
+
+def suggestions(tracker: Tracker, answerable: set[str]) -> list[str]:
+    """The most likely answerable intents of the last message, best first."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    picked = [
+        item["name"]
+        for item in ranking
+        if item.get("name") in answerable and (item.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE
+    ]
+    return picked[:MAX_SUGGESTIONS]
+
+
+class ActionClarify(Action):
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        failures = int(tracker.get_slot("fallback_count") or 0) + 1
+        if failures >= 2:
+            dispatcher.utter_message(response="utter_clarify_failed")
+            return utter_entry(dispatcher, "contact")
+
+        kb = shared_knowledge_base().get()
+        buttons = [
+            {"title": kb.entry_for_intent(intent).title, "payload": f"/{intent}"}
+            for intent in suggestions(tracker, kb.intents)
+        ]
+        if buttons:
+            dispatcher.utter_message(response="utter_clarify", buttons=buttons + [NONE_OF_THESE])
+        else:
+            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_topics")
+        return [SlotSet("fallback_count", float(failures))]

@@ -1,0 +1,68 @@
+"""Schema of a sourced membership fact (knowledge/communes/memberships.yml, admin CLI)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Optional
+
+from pydantic import BaseModel, Extra, validator
+
+from bot.knowledge.model import STAND_PATTERN, Source
+
+STATUSES = {
+    "modellkommune": "Modellkommune",
+    "kooperationsvereinbarung": "Kooperationsvereinbarung unterzeichnet",
+    "vorvereinbarung": "Vorvereinbarung unterzeichnet",
+    "beteiligt": "beteiligt oder beraten, Vereinbarung nicht belegt",
+    "unbekannt": "unbekannt",
+}
+# Statuses that mean a signed agreement with the LPR (counted as members).
+SIGNED = ("modellkommune", "kooperationsvereinbarung")
+COUNCIL = ("ja", "nein", "unbekannt")
+AGS_PATTERN = re.compile(r"^14\d{6}$")
+
+
+class MembershipFact(BaseModel, extra=Extra.forbid):
+    ags: str
+    name: str = ""  # for people reading the file; the database goes by ags
+    status: str
+    agreement_date: Optional[str] = None
+    via: Optional[str] = None
+    prevention_council: str = "unbekannt"
+    note: Optional[str] = None
+    source: Source
+
+    @validator("ags", pre=True)
+    def _ags(cls, value) -> str:
+        value = str(value).strip()
+        if not AGS_PATTERN.match(value):
+            raise ValueError(f"kein sächsischer Gemeindeschlüssel: {value!r}")
+        return value
+
+    @validator("status")
+    def _status(cls, value: str) -> str:
+        if value not in STATUSES:
+            raise ValueError(f"Status {value!r} unbekannt; erlaubt: {', '.join(STATUSES)}")
+        return value
+
+    @validator("prevention_council")
+    def _council(cls, value: str) -> str:
+        if value not in COUNCIL:
+            raise ValueError(f"prevention_council muss ja, nein oder unbekannt sein, nicht {value!r}")
+        return value
+
+    @validator("agreement_date", pre=True)
+    def _agreement_date(cls, value) -> Optional[str]:
+        if value is None or value == "":
+            return None
+        if isinstance(value, date):
+            value = value.isoformat()
+        value = str(value)
+        if not STAND_PATTERN.match(value) or value == "undatiert":
+            raise ValueError(f"Datum muss JJJJ, JJJJ-MM oder JJJJ-MM-TT sein, nicht {value!r}")
+        return value
+
+
+def german_date(value: str) -> str:
+    """'2022-01-11' → '11.01.2022', '2021-11' → 'November 2021', '2020' → '2020'."""
+    return Source(title="-", stand=value).stand_german()

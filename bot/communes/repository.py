@@ -1,0 +1,109 @@
+"""Reads and changes communes and memberships. Every call opens its own short session, so
+a change by the admin CLI is visible to the next question at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, sessionmaker
+
+from bot.communes.facts import MembershipFact
+from bot.communes.matching import CommuneMatcher, CommuneName
+from bot.db.models import Commune, Membership
+
+
+@dataclass(frozen=True)
+class CommuneInfo:
+    commune: Commune
+    membership: Optional[Membership]  # None or status "unbekannt": nothing known
+
+
+class CommuneRepository:
+    def __init__(self, sessions: sessionmaker, stop_words=()):
+        self.sessions = sessions
+        self._stop_words = tuple(stop_words)
+        self._matcher: Optional[CommuneMatcher] = None
+        self._matcher_version: Optional[int] = None
+
+    def matcher(self) -> CommuneMatcher:
+        """Rebuilt only when the commune list changed (an admin import), else reused."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Commune.ags, Commune.name_short, Commune.name, Commune.landkreis).order_by(Commune.ags)
+            ).all()
+        version = hash(tuple(rows))
+        if self._matcher is None or version != self._matcher_version:
+            names = [CommuneName(ags, short, name, landkreis or "") for ags, short, name, landkreis in rows]
+            self._matcher = CommuneMatcher(names, self._stop_words)
+            self._matcher_version = version
+        return self._matcher
+
+    def info(self, ags: str) -> Optional[CommuneInfo]:
+        with self.sessions() as session:
+            commune = session.get(Commune, ags, options=[joinedload(Commune.membership)])
+            if commune is None:
+                return None
+            membership = commune.membership
+            if membership is not None and membership.status == "unbekannt":
+                membership = None
+            return CommuneInfo(commune, membership)
+
+    def landkreise(self) -> list[str]:
+        with self.sessions() as session:
+            rows = session.execute(select(Commune.landkreis).distinct().where(Commune.landkreis.is_not(None)))
+            return sorted(lk for (lk,) in rows if lk)
+
+    def members_in(self, landkreis: str) -> list[CommuneInfo]:
+        """Communes of a Landkreis with a known participation, by name."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Commune, Membership).join(Membership)
+                .where(Commune.landkreis == landkreis, Membership.status != "unbekannt")
+                .order_by(Commune.name_short)
+            ).all()
+            return [CommuneInfo(c, m) for c, m in rows]
+
+    def count_by_status(self) -> dict[str, int]:
+        with self.sessions() as session:
+            rows = session.execute(select(Membership.status, func.count()).group_by(Membership.status))
+            return {status: n for status, n in rows if status != "unbekannt"}
+
+    def members(self, status: Optional[str] = None) -> list[CommuneInfo]:
+        with self.sessions() as session:
+            query = select(Commune, Membership).join(Membership).where(Membership.status != "unbekannt")
+            if status:
+                query = query.where(Membership.status == status)
+            rows = session.execute(query.order_by(Commune.landkreis, Commune.name_short)).all()
+            return [CommuneInfo(c, m) for c, m in rows]
+
+    def set_membership(self, fact: MembershipFact, changed_by: str, origin: str = "admin") -> None:
+        """Stores a fact for a commune, replacing what was known. Staff changes win over
+        the knowledge file until cleared (see seed.sync_memberships)."""
+        with self.sessions.begin() as session:
+            if session.get(Commune, fact.ags) is None:
+                raise KeyError(f"Keine Kommune mit dem Schlüssel {fact.ags}")
+            row = session.execute(select(Membership).where(Membership.ags == fact.ags)).scalar_one_or_none()
+            if row is None:
+                row = Membership(ags=fact.ags)
+                session.add(row)
+            row.status = fact.status
+            row.agreement_date = fact.agreement_date
+            row.via = fact.via
+            row.prevention_council = fact.prevention_council
+            row.note = fact.note
+            row.source_title = fact.source.title
+            row.source_url = fact.source.url
+            row.source_stand = fact.source.stand
+            row.origin = origin
+            row.changed_by = changed_by
+            row.changed_at = func.now()
+
+    def reset_to_knowledge(self, ags: str) -> bool:
+        """Drops a staff change so the knowledge file applies again at the next sync."""
+        with self.sessions.begin() as session:
+            row = session.execute(select(Membership).where(Membership.ags == ags)).scalar_one_or_none()
+            if row is None or row.origin != "admin":
+                return False
+            session.delete(row)
+            return True

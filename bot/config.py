@@ -1,0 +1,78 @@
+"""Every setting of the project, read once from environment variables, with defaults that
+run on a fresh machine (SQLite, local files, localhost ports).
+
+Rasa's own files (endpoints.yml, credentials.yml) read `${VAR}` placeholders; `rasa_env()`
+gives the values for them, so the defaults live here and nowhere else.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseSettings, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    # Where the facts live; edited files are picked up without retraining.
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    # Runtime state that is never committed (spaCy pipeline, SQLite files, logs).
+    var_dir: Path = PROJECT_ROOT / "var"
+    models_dir: Path = PROJECT_ROOT / "models"
+
+    rasa_port: int = 5005
+    action_port: int = 5055
+    action_endpoint_url: str = ""  # default: http://localhost:<action_port>/webhook
+
+    # Tracker store (conversation history): a SQLite file under var/ by default; in
+    # production a full SQLAlchemy URL, e.g. postgresql://rasa:secret@db:5432/rasa.
+    tracker_store_url: str = ""
+
+    # Commune and application database: a SQLite file under var/ by default; set
+    # DATABASE_URL (e.g. postgresql://asskomm:secret@db:5432/asskomm) for production.
+    database_url: str = Field("", env="DATABASE_URL")
+
+    # Allowed origins for the website widget (socket.io / REST).
+    cors_origins: str = "*"
+
+    class Config:
+        env_prefix = "ASSKOMM_"
+
+    @property
+    def spacy_pipeline_dir(self) -> Path:
+        return self.var_dir / "spacy" / "de_asskomm"
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ASSKOMM_* variables, so child processes see the same ones."""
+        env = {}
+        for name, value in self.dict().items():
+            explicit = self.__fields__[name].field_info.extra.get("env")
+            env[explicit or f"ASSKOMM_{name.upper()}"] = str(value)
+        return env
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the commune and application database."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'asskomm.db'}"
+
+    def rasa_env(self) -> dict[str, str]:
+        """Values for the ${...} placeholders in endpoints.yml."""
+        if self.tracker_store_url:
+            # Rasa uses a host that contains "://" as the complete database URL.
+            dialect = self.tracker_store_url.split("://", 1)[0].split("+", 1)[0]
+            host, db = self.tracker_store_url, ""
+        else:
+            dialect, host, db = "sqlite", "", str(self.var_dir / "tracker.db")
+        return {
+            "ACTION_ENDPOINT_URL": self.action_endpoint_url
+            or f"http://localhost:{self.action_port}/webhook",
+            "TRACKER_STORE_DIALECT": dialect,
+            "TRACKER_STORE_HOST": host,
+            "TRACKER_STORE_DB": db,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

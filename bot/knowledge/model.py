@@ -1,0 +1,89 @@
+"""Schema of a knowledge entry. Validation here is what makes a fact without source or
+Stand impossible to load."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import List, Optional
+
+from pydantic import BaseModel, Extra, validator
+
+# The date the source states: a day, a month or a year; "undatiert" where the source has none.
+STAND_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$|^undatiert$")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_MONTHS = [
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+]
+
+
+class Source(BaseModel, extra=Extra.forbid):
+    title: str
+    url: Optional[str] = None
+    stand: str
+
+    @validator("title")
+    def _title_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Quelle ohne Titel")
+        return value.strip()
+
+    @validator("url")
+    def _url_is_web_address(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError(f"keine Web-Adresse: {value!r}")
+        return value
+
+    @validator("stand", pre=True)
+    def _stand_is_a_date(cls, value) -> str:
+        if isinstance(value, date):  # YAML reads 2023-09-14 as a date
+            value = value.isoformat()
+        value = str(value).strip()
+        match = STAND_PATTERN.match(value)
+        if not match:
+            raise ValueError(f"Stand muss JJJJ, JJJJ-MM, JJJJ-MM-TT oder 'undatiert' sein, nicht {value!r}")
+        if match.group(2):
+            date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))  # raises if invalid
+        return value
+
+    def stand_german(self) -> str:
+        """'2023-09-14' -> '14.09.2023', '2021-11' -> 'November 2021', 'undatiert' -> 'ohne Datum'."""
+        match = STAND_PATTERN.match(self.stand)
+        year, month, day = match.groups()
+        if year is None:
+            return "ohne Datum"
+        if day:
+            return f"{day}.{month}.{year}"
+        if month:
+            return f"{_MONTHS[int(month) - 1]} {year}"
+        return year
+
+
+class Entry(BaseModel, extra=Extra.forbid):
+    id: str
+    # The intent this entry answers; entries without one are only reached by buttons or
+    # other actions (e.g. the contact shown after repeated misunderstandings).
+    intent: Optional[str] = None
+    title: str  # short label, used on buttons that lead to this entry
+    answer: str
+    sources: List[Source]
+    buttons: List[str] = []  # ids of follow-up entries
+
+    @validator("id")
+    def _id_format(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"ungültige id {value!r} (klein, a-z, 0-9, _)")
+        return value
+
+    @validator("answer")
+    def _answer_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("leere Antwort")
+        return value.strip()
+
+    @validator("sources")
+    def _has_sources(cls, value: List[Source]) -> List[Source]:
+        if not value:
+            raise ValueError("Eintrag ohne Quelle")
+        return value

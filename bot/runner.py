@@ -1,0 +1,183 @@
+"""Starts the action server and Rasa as child processes, waits until both answer, and
+says where to talk to the bot. Ctrl+C stops both."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from bot.communes.service import prepare_database
+from bot.config import PROJECT_ROOT, Settings
+from bot.nlp.pipeline_builder import read_info
+from bot.training import rasa_subprocess_env
+
+STARTUP_TIMEOUT_S = 240
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, name: str, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartupError(f"{name} hat sich beim Start beendet (Exit-Code {process.returncode}); siehe Ausgabe oben.")
+        if _answers(url):
+            return
+        time.sleep(0.5)
+    raise StartupError(f"{name} antwortet nach {timeout_s:.0f} s nicht unter {url}.")
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return {**rasa_subprocess_env(), **settings.as_env(), **settings.rasa_env()}
+
+
+def start_action_server(settings: Settings, log_file: Path | None = None) -> subprocess.Popen:
+    out = open(log_file, "ab") if log_file else None
+    return subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+        cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
+    )
+
+
+def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = None) -> subprocess.Popen:
+    out = open(log_file, "ab") if log_file else None
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "rasa", "run",
+            "--model", str(model), "--port", str(settings.rasa_port),
+            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            "--cors", settings.cors_origins,
+        ],
+        cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
+    )
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def check_ports(settings: Settings, ports: list[int]) -> None:
+    busy = [p for p in ports if not port_is_free(p)]
+    if busy:
+        raise StartupError(
+            f"Port {', '.join(map(str, busy))} ist belegt. Läuft asskomm-bot schon? "
+            "Andere Ports: ASSKOMM_RASA_PORT und ASSKOMM_ACTION_PORT setzen."
+        )
+
+
+@contextmanager
+def running_bot(
+    settings: Settings, model: Path, log_dir: Path | None = None
+) -> Iterator[tuple[subprocess.Popen, subprocess.Popen]]:
+    """Action server and Rasa running and answering; both stopped on exit."""
+    check_ports(settings, [settings.action_port, settings.rasa_port])
+    print(prepare_database(settings), flush=True)
+    actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
+    rasa = None
+    try:
+        wait_until_ready(f"http://localhost:{settings.action_port}/health", actions, "Der Action-Server")
+        rasa = start_rasa_server(settings, model, log_dir / "rasa.log" if log_dir else None)
+        wait_until_ready(f"http://localhost:{settings.rasa_port}/", rasa, "Rasa")
+        yield actions, rasa
+    finally:
+        stop(*[p for p in (rasa, actions) if p is not None])
+
+
+def banner(settings: Settings) -> str:
+    info = read_info(settings.spacy_pipeline_dir)
+    port = settings.rasa_port
+    example = '{"sender":"test","message":"Wie kann unsere Gemeinde bei ASSKomm mitmachen?"}'
+    return "\n".join([
+        "",
+        "asskomm-bot ist bereit.",
+        f"  REST:        curl -s localhost:{port}/webhooks/rest/webhook -d '{example}'",
+        f"  socket.io:   http://localhost:{port}/socket.io (Website-Widget)",
+        "  Terminal:    make shell (in einem zweiten Fenster: ASSKOMM_RASA_PORT/ASSKOMM_ACTION_PORT anders setzen)",
+        f"  Wissen:      {settings.knowledge_dir} (Änderungen gelten sofort, ohne Training)",
+        f"  {info.describe() if info else 'spaCy-Pipeline fehlt'}",
+        "Beenden mit Strg+C.",
+        "",
+    ])
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(settings: Settings, model: Path) -> int:
+    # SIGTERM (e.g. from a service manager) ends the bot like Ctrl+C does.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        with running_bot(settings, model) as processes:
+            print(banner(settings), flush=True)
+            while all(p.poll() is None for p in processes):
+                time.sleep(1)
+            print("Fehler: ein Dienst hat sich beendet; asskomm-bot wird gestoppt.", file=sys.stderr)
+            return 1
+    except StartupError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nasskomm-bot beendet.")
+        return 0
+
+
+def shell(settings: Settings, model: Path) -> int:
+    """The conversation in the terminal; the action server runs in the background."""
+    try:
+        check_ports(settings, [settings.action_port])
+    except StartupError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    print(prepare_database(settings), flush=True)
+    actions = start_action_server(settings, settings.var_dir / "actions-shell.log")
+    try:
+        wait_until_ready(f"http://localhost:{settings.action_port}/health", actions, "Der Action-Server")
+        info = read_info(settings.spacy_pipeline_dir)
+        print(info.describe() if info else "", flush=True)
+        print("Schreiben Sie Ihre Frage. Beenden mit /stop.", flush=True)
+        return subprocess.call(
+            [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+            cwd=PROJECT_ROOT, env=_child_env(settings),
+        )
+    except StartupError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop(actions)

@@ -1,0 +1,60 @@
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current data; trained here if `make test` has not done it yet."""
+    from bot.config import get_settings
+    from bot.training import ensure_model
+
+    return ensure_model(get_settings())
+
+
+
+def _throwaway_postgres():
+    """A fresh PostgreSQL database on the local server, dropped afterwards; skipped with
+    the reason where no server answers (never silently: the reason is printed)."""
+    import uuid
+
+    import psycopg2
+
+    host = os.environ.get("ASSKOMM_TEST_PGHOST", "127.0.0.1")
+    try:
+        admin = psycopg2.connect(host=host, port=5432, user="postgres", dbname="postgres", connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        message = f"KEIN PostgreSQL auf {host}:5432 – Test übersprungen: {error}"
+        print(message)
+        pytest.skip(message)
+    admin.autocommit = True
+    name = f"asskomm_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@{host}:5432/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The same tests on the embedded default and on the production database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'asskomm.db'}"
+    else:
+        yield from _throwaway_postgres()

@@ -1,0 +1,77 @@
+"""Custom actions with real rasa-sdk trackers and the real knowledge base."""
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import ActionAnswerFromKnowledge
+from actions.fallback import ActionClarify
+from bot.knowledge import shared_knowledge_base
+
+
+def tracker_with(intent: str, ranking: list[tuple[str, float]] | None = None, slots: dict | None = None) -> Tracker:
+    latest = {
+        "text": "…",
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in (ranking or [])],
+        "entities": [],
+    }
+    return Tracker("test-user", slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def slot_events(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize("intent", sorted(shared_knowledge_base().get().intents))
+def test_every_knowledge_intent_is_answered_with_source(intent):
+    messages, events = run(ActionAnswerFromKnowledge(), tracker_with(intent))
+    entry = shared_knowledge_base().get().entry_for_intent(intent)
+    assert len(messages) == 1
+    assert messages[0]["text"].startswith(entry.answer)
+    assert "Stand: " in messages[0]["text"] and ("Quelle: " in messages[0]["text"] or "Quellen:" in messages[0]["text"])
+    assert slot_events(events) == {"last_knowledge_id": entry.id, "fallback_count": 0.0}
+
+
+def test_join_answer_names_steps_and_buttons():
+    messages, _ = run(ActionAnswerFromKnowledge(), tracker_with("ask_join_process"))
+    text = messages[0]["text"]
+    assert "Kooperationsvereinbarung" in text and "Präventionsrat" in text
+    assert {"title": "Was kostet der Beitritt?", "payload": "/ask_join_cost"} in messages[0]["buttons"]
+
+
+def test_intent_without_entry_says_so_and_gives_contact():
+    messages, events = run(ActionAnswerFromKnowledge(), tracker_with("ask_something_new"))
+    assert messages[0]["response"] == "utter_knowledge_missing"
+    assert "lpr@smi.sachsen.de" in messages[1]["text"]
+    assert slot_events(events)["last_knowledge_id"] == "contact"
+
+
+def test_first_misunderstanding_offers_likely_topics():
+    ranking = [("nlu_fallback", 0.45), ("ask_funding", 0.30), ("greet", 0.2), ("ask_funding_amount", 0.25),
+               ("ask_study", 0.01)]
+    messages, events = run(ActionClarify(), tracker_with("nlu_fallback", ranking))
+    assert messages[0]["response"] == "utter_clarify"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    # answerable intents only, best first, noise left out, and a way out
+    assert payloads == ["/ask_funding", "/ask_funding_amount", "/nlu_fallback"]
+    assert slot_events(events) == {"fallback_count": 1.0}
+
+
+def test_first_misunderstanding_without_candidates_shows_the_topics():
+    messages, _ = run(ActionClarify(), tracker_with("nlu_fallback", [("nlu_fallback", 0.4), ("greet", 0.3)]))
+    assert [m["response"] for m in messages] == ["utter_default", "utter_topics"]
+
+
+def test_second_misunderstanding_offers_the_lpr_contact_and_resets():
+    messages, events = run(ActionClarify(), tracker_with("nlu_fallback", [], slots={"fallback_count": 1.0}))
+    assert messages[0]["response"] == "utter_clarify_failed"
+    assert "lpr@smi.sachsen.de" in messages[1]["text"]
+    assert slot_events(events)["fallback_count"] == 0.0

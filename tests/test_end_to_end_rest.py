@@ -1,0 +1,116 @@
+"""The bot as a user meets it: action server and Rasa as real processes, spoken to over
+Rasa's REST channel, with the SQLite tracker store of the default set-up."""
+import json
+import shutil
+import socket
+import sqlite3
+import time
+import urllib.request
+
+import pytest
+
+from bot.config import Settings
+from bot.runner import running_bot
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bot(trained_model, tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    knowledge = tmp_path_factory.mktemp("state") / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state, knowledge_dir=knowledge)
+    with running_bot(settings, trained_model, log_dir=state) as processes:
+        yield settings, processes
+
+
+def say(settings: Settings, sender: str, message: str) -> list[dict]:
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    request = urllib.request.Request(
+        f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook", data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.status == 200
+        return json.loads(response.read())
+
+
+def text_of(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_joining_question_gets_the_steps_with_source(bot):
+    settings, _ = bot
+    replies = say(settings, "gemeinde-1", "Wie kann unsere Gemeinde bei ASSKomm mitmachen?")
+    text = text_of(replies)
+    assert "Kooperationsvereinbarung" in text and "Beratung" in text
+    assert "Quellen:" in text and "Stand: " in text
+    assert any(b["payload"] == "/ask_join_cost" for r in replies for b in r.get("buttons", []))
+
+
+def test_study_duration_says_plainly_the_source_does_not_state_it(bot):
+    settings, _ = bot
+    text = text_of(say(settings, "student-1", "Wie lange dauert das Studium Präventionsmanagement?"))
+    assert "nennen die mir vorliegenden Quellen nicht" in text
+    assert "TU Chemnitz" in text and "Stand: 14.01.2019" in text
+
+
+def test_weather_gets_the_out_of_scope_answer(bot):
+    settings, _ = bot
+    replies = say(settings, "buerger-1", "Wie wird das Wetter morgen?")
+    assert "Dazu kann ich leider nichts sagen" in text_of(replies)
+    assert any(r.get("buttons") for r in replies)
+
+
+def test_a_button_payload_is_answered(bot):
+    settings, _ = bot
+    assert "lpr@smi.sachsen.de" in text_of(say(settings, "button-1", "/ask_contact"))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE events; --",
+        "Hello, can you help me please?",
+        "Förderung " * 800,
+        "nu gugge ma, wie gehtn das mit dor förderung?",
+    ],
+    ids=["empty", "blank", "emoji", "html", "sql", "english", "huge", "saxon"],
+)
+def test_bad_input_gets_a_polite_answer_and_nothing_breaks(bot, message):
+    settings, processes = bot
+    replies = say(settings, "robust-1", message)
+    assert replies and all(r.get("text", "").strip() or r.get("buttons") for r in replies)
+    assert "Traceback" not in text_of(replies)
+    assert all(p.poll() is None for p in processes)
+    # the bot still answers normally afterwards
+    assert "Quelle" in text_of(say(settings, "robust-1", "Was ist ASSKomm?"))
+
+
+def test_conversation_is_kept_in_the_sqlite_tracker_store(bot):
+    settings, _ = bot
+    say(settings, "gespeichert-1", "Guten Tag")
+    with sqlite3.connect(settings.var_dir / "tracker.db") as db:
+        rows = db.execute(
+            "select count(*) from events where sender_id = ? and type_name = 'user'", ("gespeichert-1",)
+        ).fetchone()
+    assert rows[0] >= 1
+
+
+def test_edited_knowledge_is_answered_without_restart_or_training(bot):
+    settings, _ = bot
+    assert "6. Februar 2019" in text_of(say(settings, "reload-1", "Seit wann gibt es ASSKomm?"))
+    path = settings.knowledge_dir / "asskomm.yml"
+    time.sleep(0.05)
+    path.write_text(path.read_text(encoding="utf-8").replace("6. Februar 2019", "7. Februar 2019"), encoding="utf-8")
+    assert "7. Februar 2019" in text_of(say(settings, "reload-1", "Seit wann gibt es ASSKomm?"))

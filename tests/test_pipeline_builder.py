@@ -1,0 +1,101 @@
+"""The spaCy pipeline: de_core_news_sm where it downloads, else an offline German build."""
+import json
+
+import pytest
+import spacy
+import yaml
+
+from bot.config import get_settings
+from bot.nlp import pipeline_builder as builder
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def no_base_model(monkeypatch):
+    monkeypatch.setattr(builder, "_installed_base_version", lambda: None)
+
+
+def test_failed_download_builds_offline_german_pipeline(tmp_path, no_base_model):
+    attempts = []
+
+    def failing_download():
+        attempts.append(1)
+        return "keine Verbindung zum Modellserver"
+
+    target = tmp_path / "pipeline"
+    info = builder.build_pipeline(target, download=failing_download)
+
+    assert attempts == [1]
+    assert info.base == "blank:de"
+    assert "keine Verbindung" in info.describe() and "blank('de')" in info.describe()
+    assert builder.read_info(target) == info
+    nlp = spacy.load(target)
+    assert nlp.lang == "de"
+    assert [t.lemma_ for t in nlp("Anträge gefördert")] == ["Antrag", "fördern"]
+    # what Rasa feeds in with case_sensitive: false, and what users type without Umlaute
+    assert [t.lemma_ for t in nlp("anträge antraege kommunen")] == ["Antrag", "Antrag", "Kommune"]
+    assert [(e.text, e.label_) for e in nlp("fragen an den lpr zur rl kommpräv").ents] == [
+        ("lpr", "ORG"), ("rl kommpräv", "MISC")
+    ]
+    assert not builder.needs_build(target)
+
+
+def test_downloaded_base_model_is_used_when_available(tmp_path, monkeypatch):
+    installed = {"version": None}
+
+    def successful_download():
+        installed["version"] = "3.4.0"
+        return ""
+
+    loaded = []
+
+    def fake_load(name):
+        # Stands in for the real de_core_news_sm, which cannot be downloaded here.
+        loaded.append(name)
+        return spacy.blank("de")
+
+    monkeypatch.setattr(builder, "_installed_base_version", lambda: installed["version"])
+    monkeypatch.setattr(spacy, "load", fake_load)
+    target = tmp_path / "pipeline"
+    info = builder.build_pipeline(target, download=successful_download)
+
+    assert loaded == ["de_core_news_sm"]
+    assert info.base == "de_core_news_sm" and info.base_version == "3.4.0"
+    assert "de_core_news_sm 3.4.0" in info.describe()
+    meta = json.loads((target / "meta.json").read_text())
+    assert "asskomm_entity_ruler" in meta["pipeline"]
+
+
+def test_rebuild_when_missing_outdated_or_base_model_appeared(tmp_path, monkeypatch, no_base_model):
+    target = tmp_path / "pipeline"
+    assert builder.needs_build(target)
+    builder.build_pipeline(target, download=lambda: "offline")
+    assert not builder.needs_build(target)
+
+    monkeypatch.setattr(builder, "BUILDER_VERSION", builder.BUILDER_VERSION + 1)
+    assert builder.needs_build(target)
+    monkeypatch.setattr(builder, "BUILDER_VERSION", builder.BUILDER_VERSION - 1)
+
+    monkeypatch.setattr(builder, "_installed_base_version", lambda: "3.4.0")
+    assert builder.needs_build(target)
+
+
+def test_lookup_variants_keep_existing_keys():
+    words = {"Anträge": "Antrag", "essen": "essen", "Essen": "Essen", "Grüße": "Gruß"}
+    extended = builder.add_lookup_variants(words)
+    assert extended["antraege"] == "Antrag"
+    assert extended["gruesse"] == "Gruß"
+    assert extended["essen"] == "essen"  # the verb keeps its own lemma
+    assert extended["gruss"] == "Gruß"  # lemmas become keys too
+
+
+def test_the_pipeline_rasa_uses_is_built_and_german():
+    """The pipeline config.yml points at (built by make) loads and lemmatises German."""
+    settings = get_settings()
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    spacy_nlp = next(c for c in config["pipeline"] if c["name"] == "SpacyNLP")
+    assert (ROOT / spacy_nlp["model"]).resolve() == settings.spacy_pipeline_dir.resolve()
+    info = builder.read_info(settings.spacy_pipeline_dir)
+    assert info is not None, "make pipeline / python -m bot.nlp build has not run"
+    nlp = spacy.load(settings.spacy_pipeline_dir)
+    assert [t.lemma_ for t in nlp("anträge")] == ["Antrag"]
