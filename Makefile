@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Deprecation notices of Rasa's dependencies are not for the people running the bot.
+export PYTHONWARNINGS ?= ignore
 
 .PHONY: run shell test train pipeline install lock clean help
 

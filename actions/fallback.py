@@ -5,6 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.communes import ActionAnswerCommune, ActionAnswerDistrict
 from actions.faq import utter_entry
 from bot.knowledge import shared_knowledge_base
 
@@ -13,6 +14,16 @@ MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 # "Nichts davon" counts as a second misunderstanding and leads to the contact.
 NONE_OF_THESE = {"title": "Nichts davon", "payload": "/nlu_fallback"}
+# Unsure questions that look like commune questions go to the commune actions: they check
+# the name against the database themselves and ask back there if needed.
+COMMUNE_ACTIONS = {
+    "ask_commune_membership": ActionAnswerCommune,
+    "ask_commune_since": ActionAnswerCommune,
+    "ask_commune_facts": ActionAnswerCommune,
+    "inform_commune": ActionAnswerCommune,
+    "ask_members_in_district": ActionAnswerDistrict,
+}
+MIN_COMMUNE_CONFIDENCE = 0.25
 
 
 def suggestions(tracker: Tracker, answerable: set[str]) -> list[str]:
@@ -31,6 +42,9 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
+        if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
+            return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")

@@ -114,3 +114,31 @@ def test_edited_knowledge_is_answered_without_restart_or_training(bot):
     time.sleep(0.05)
     path.write_text(path.read_text(encoding="utf-8").replace("6. Februar 2019", "7. Februar 2019"), encoding="utf-8")
     assert "7. Februar 2019" in text_of(say(settings, "reload-1", "Seit wann gibt es ASSKomm?"))
+
+
+def test_the_commune_questions_of_the_acceptance_check(bot):
+    settings, _ = bot
+    werdau = text_of(say(settings, "kommune-1", "Ist Werdau Mitglied bei ASSKomm?"))
+    assert "Werdau" in werdau and "11.01.2022" in werdau and "Quelle" in werdau
+    assert "11.01.2022" in text_of(say(settings, "kommune-1", "Und seit wann?"))
+    assert "Dresden" in text_of(say(settings, "kommune-2", "Macht Dresdn mit?"))
+    district = text_of(say(settings, "kommune-3", "Welche Kommunen im Landkreis Erzgebirgskreis sind dabei?"))
+    assert "Aue-Bad Schlema" in district and "Stand" in district
+    assert "Freistaat Sachsen" in text_of(say(settings, "kommune-4", "Ist München dabei?"))
+
+
+def test_a_membership_set_with_the_admin_cli_is_answered_without_restart(bot):
+    import os
+    import subprocess
+    import sys
+
+    settings, _ = bot
+    before = text_of(say(settings, "kommune-5", "Ist Dohna bei ASSKomm dabei?"))
+    assert "keine Angaben" in before
+    subprocess.run(
+        [sys.executable, "-m", "bot.admin", "setzen", "Dohna", "--status", "kooperationsvereinbarung",
+         "--datum", "2026-11-24", "--quelle", "Mitteilung des LPR", "--stand", "2026-11-24", "--von", "Test"],
+        cwd=ROOT, env={**os.environ, **settings.as_env()}, check=True, capture_output=True, timeout=120,
+    )
+    after = text_of(say(settings, "kommune-5", "Ist Dohna bei ASSKomm dabei?"))
+    assert "24.11.2026" in after and "Mitteilung des LPR" in after

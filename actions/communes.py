@@ -1,0 +1,106 @@
+"""Questions about one commune or a Landkreis, answered from the commune database."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.communes import answers
+from bot.communes.matching import find_landkreis
+from bot.communes.service import shared_repository
+from bot.knowledge import Reply
+
+log = logging.getLogger(__name__)
+
+QUESTIONS = {
+    "ask_commune_membership": "membership",
+    "ask_commune_since": "since",
+    "ask_commune_facts": "facts",
+}
+REPLIES = {"membership": answers.membership_reply, "since": answers.since_reply, "facts": answers.facts_reply}
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def asked_intent(tracker: Tracker) -> str | None:
+    """The intent of the last message; when the NLU was unsure (nlu_fallback), its best guess."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "nlu_fallback":
+        ranking = [i["name"] for i in tracker.latest_message.get("intent_ranking") or [] if i["name"] != intent]
+        return ranking[0] if ranking else None
+    return intent
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+
+
+class ActionAnswerCommune(Action):
+    """Membership, joining date or basic facts of the commune the user names (or named before)."""
+
+    def name(self) -> str:
+        return "action_answer_commune"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        intent = asked_intent(tracker)
+        question = (entity(tracker, "commune_question") or QUESTIONS.get(intent)
+                    or tracker.get_slot("commune_question") or "membership")
+        question = question if question in REPLIES else "membership"
+        repository = shared_repository()
+        text = tracker.latest_message.get("text") or ""
+
+        ags = entity(tracker, "commune_ags")
+        if ags is None:
+            matcher = repository.matcher()
+            match = matcher.find_in_message(text) if not text.startswith("/") else None
+            words = matcher.candidate_words(text) if not text.startswith("/") else ""
+            if match is not None and match.status == "found":
+                ags = match.commune.ags
+            elif match is not None and match.status == "ambiguous":
+                send(dispatcher, answers.ambiguous_reply(match, question))
+                return [SlotSet("commune_question", question)]
+            elif words and intent != "ask_commune_since":
+                send(dispatcher, answers.not_found_reply(matcher.resolve(words), words, question))
+                return [SlotSet("commune_question", question)]
+            else:
+                ags = tracker.get_slot("commune_ags")  # "Und seit wann?" about the commune before
+        info = repository.info(ags) if ags else None
+        if info is None:
+            send(dispatcher, answers.which_commune_reply())
+            return [SlotSet("commune_question", question)]
+        send(dispatcher, REPLIES[question](info))
+        return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_question", None),
+                SlotSet("fallback_count", 0.0)]
+
+
+class ActionAnswerDistrict(Action):
+    """Which communes of a Landkreis take part, as far as the sources say."""
+
+    def name(self) -> str:
+        return "action_answer_district"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        repository = shared_repository()
+        landkreise = repository.landkreise()
+        landkreis = entity(tracker, "landkreis")
+        if landkreis not in landkreise:
+            landkreis = find_landkreis(tracker.latest_message.get("text") or "", landkreise)
+        if landkreis is None:
+            match = repository.matcher().find_in_message(tracker.latest_message.get("text") or "")
+            if match is not None and match.status == "found":
+                # "Wer macht in Dresden mit?": a kreisfreie Stadt is its own district.
+                info = repository.info(match.commune.ags)
+                send(dispatcher, answers.membership_reply(info))
+                return [SlotSet("commune_ags", info.commune.ags)]
+            send(dispatcher, answers.which_landkreis_reply(landkreise))
+            return []
+        members = repository.members_in(landkreis)
+        total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
+        send(dispatcher, answers.district_reply(landkreis, members, total))
+        return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
+

@@ -1,0 +1,1 @@
+"""Command line for LPR staff: `python -m bot.admin --help`."""

@@ -1,0 +1,3 @@
+from bot.admin.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Staff commands on the commune database. Changes take effect for the next question at
+once: the action server reads memberships from the database on every answer.
+
+    python -m bot.admin kommunen-import datei.csv
+    python -m bot.admin mitglieder [--landkreis Zwickau] [--status kooperationsvereinbarung]
+    python -m bot.admin zeigen Werdau
+    python -m bot.admin setzen Werdau --status kooperationsvereinbarung --datum 2022-01-11 \
+        --quelle "SMI-Medieninformation" --url https://… --stand 2022-01-11 --von "A. Muster"
+    python -m bot.admin zuruecksetzen Werdau     # staff change weg, Wissensdatei gilt wieder
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.communes import seed
+from bot.communes.facts import STATUSES, MembershipFact, german_date
+from bot.communes.service import open_repository
+from bot.config import get_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot.admin", description="ASSKomm-Bot: Verwaltung der Kommunendaten")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    imp = commands.add_parser("kommunen-import", help="neue Kommunenliste (CSV im Destatis-Format) einlesen")
+    imp.add_argument("csv", type=Path)
+
+    lst = commands.add_parser("mitglieder", help="Kommunen mit bekanntem ASSKomm-Status auflisten")
+    lst.add_argument("--landkreis")
+    lst.add_argument("--status", choices=[s for s in STATUSES if s != "unbekannt"])
+
+    show = commands.add_parser("zeigen", help="eine Kommune mit ihrem Status zeigen")
+    show.add_argument("kommune", help="Name oder Gemeindeschlüssel")
+
+    put = commands.add_parser("setzen", help="Status einer Kommune setzen (mit Quelle)")
+    put.add_argument("kommune", help="Name oder Gemeindeschlüssel")
+    put.add_argument("--status", required=True, choices=list(STATUSES))
+    put.add_argument("--datum", help="Datum der Vereinbarung: JJJJ-MM-TT, JJJJ-MM oder JJJJ")
+    put.add_argument("--ueber", help="Verbund, über den die Kommune teilnimmt")
+    put.add_argument("--praeventionsrat", choices=["ja", "nein", "unbekannt"], default="unbekannt")
+    put.add_argument("--notiz")
+    put.add_argument("--quelle", required=True, help="Titel der Quelle")
+    put.add_argument("--url")
+    put.add_argument("--stand", required=True, help="Datum der Quelle: JJJJ-MM-TT, JJJJ-MM, JJJJ oder undatiert")
+    put.add_argument("--von", required=True, help="wer die Änderung macht")
+
+    reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
+    reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    repository = open_repository(get_settings())
+    try:
+        return COMMANDS[args.command](repository, args)
+    except (ValueError, KeyError, ValidationError) as error:
+        print(f"Fehler: {error}", file=sys.stderr)
+        return 2
+
+
+def resolve(repository, text: str) -> str:
+    """A Gemeindeschlüssel from a name or key; exits with the candidates when unclear."""
+    if text.isdigit():
+        return text
+    match = repository.matcher().resolve(text)
+    if match.status == "found":
+        return match.commune.ags
+    options = match.communes or match.suggestions
+    listed = ", ".join(f"{c.name_short} ({c.landkreis or 'kreisfrei'}, {c.ags})" for c in options)
+    raise ValueError(f"„{text}“ ist nicht eindeutig. In Frage kommen: {listed or 'keine'}")
+
+
+def cmd_import(repository, args) -> int:
+    result = seed.import_communes(repository.sessions, args.csv)
+    print(f"Kommunen: {result.added} neu, {result.updated} aktualisiert, {result.removed} entfernt")
+    return 0
+
+
+def cmd_list(repository, args) -> int:
+    rows = repository.members(args.status)
+    rows = [r for r in rows if not args.landkreis or r.commune.landkreis == args.landkreis]
+    for info in rows:
+        m = info.membership
+        date = german_date(m.agreement_date) if m.agreement_date else "-"
+        print(f"{info.commune.ags}  {info.commune.name_short:<28} {info.commune.landkreis or 'kreisfrei':<34} "
+              f"{m.status:<24} {date:<14} {m.origin}")
+    print(f"{len(rows)} Kommunen")
+    return 0
+
+
+def cmd_show(repository, args) -> int:
+    info = repository.info(resolve(repository, args.kommune))
+    c, m = info.commune, info.membership
+    print(f"{c.name_short} ({c.kind}, {c.landkreis or 'kreisfrei'}, AGS {c.ags})")
+    if m is None:
+        print("ASSKomm-Status: unbekannt")
+        return 0
+    print(f"ASSKomm-Status: {STATUSES[m.status]}" + (f", Vereinbarung {german_date(m.agreement_date)}" if m.agreement_date else ""))
+    for label, value in (("über", m.via), ("Präventionsrat", m.prevention_council), ("Notiz", m.note),
+                         ("Quelle", f"{m.source_title} ({m.source_url or 'ohne URL'}), Stand {m.source_stand}"),
+                         ("Herkunft", f"{m.origin}, {m.changed_by or ''} {m.changed_at}")):
+        if value:
+            print(f"  {label}: {value}")
+    return 0
+
+
+def cmd_set(repository, args) -> int:
+    ags = resolve(repository, args.kommune)
+    fact = MembershipFact(
+        ags=ags, status=args.status, agreement_date=args.datum, via=args.ueber,
+        prevention_council=args.praeventionsrat, note=args.notiz,
+        source={"title": args.quelle, "url": args.url, "stand": args.stand},
+    )
+    repository.set_membership(fact, changed_by=args.von)
+    print(f"Gespeichert: {repository.info(ags).commune.name_short} → {STATUSES[args.status]}")
+    return 0
+
+
+def cmd_reset(repository, args) -> int:
+    ags = resolve(repository, args.kommune)
+    if not repository.reset_to_knowledge(ags):
+        print("Keine Änderung durch Mitarbeitende vorhanden.")
+        return 1
+    seed.sync_memberships(repository.sessions, get_settings().knowledge_dir / "communes" / "memberships.yml")
+    print("Zurückgesetzt; es gilt wieder die Wissensdatei.")
+    return 0
+
+
+COMMANDS = {"kommunen-import": cmd_import, "mitglieder": cmd_list, "zeigen": cmd_show, "setzen": cmd_set,
+            "zuruecksetzen": cmd_reset}

@@ -1,0 +1,59 @@
+"""The staff command line on a throwaway database (SQLite and PostgreSQL)."""
+import pytest
+
+from bot.admin.cli import main
+from bot.config import get_settings
+
+
+@pytest.fixture
+def admin(database_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ASSKOMM_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+
+    def call(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    yield call
+    get_settings.cache_clear()
+
+
+def test_list_show_set_and_reset(admin):
+    code, out = admin("mitglieder", "--landkreis", "Zwickau")
+    assert code == 0 and "Werdau" in out and "Kommunen" in out
+
+    code, out = admin("zeigen", "Werdua")
+    assert code == 0 and "Kooperationsvereinbarung unterzeichnet" in out and "11.01.2022" in out
+
+    code, out = admin("setzen", "Stadt Dohna", "--status", "vorvereinbarung", "--datum", "2026-11",
+                      "--quelle", "Schreiben der Stadt", "--stand", "2026-11-20", "--von", "Test")
+    assert code == 0 and "Vorvereinbarung" in out
+    code, out = admin("zeigen", "Dohna")
+    assert "November 2026" in out and "admin" in out
+
+    code, out = admin("zuruecksetzen", "Dohna")
+    assert code == 0
+    code, out = admin("zeigen", "Dohna")
+    assert "ASSKomm-Status: unbekannt" in out
+
+
+def test_ambiguous_names_and_bad_input_are_refused_with_a_reason(admin):
+    code, out = admin("zeigen", "Bernsdorf")
+    assert code == 2 and "nicht eindeutig" in out and "14524010" in out
+    code, out = admin("setzen", "Werdau", "--status", "kooperationsvereinbarung", "--datum", "gestern",
+                      "--quelle", "x", "--stand", "2026", "--von", "Test")
+    assert code == 2 and "Datum" in out
+    code, out = admin("zeigen", "Werdau")
+    assert "11.01.2022" in out  # unchanged
+
+
+def test_import_of_a_new_commune_list(admin, tmp_path):
+    from tests.conftest import ROOT
+
+    lines = (ROOT / "knowledge" / "communes" / "communes_sachsen.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "neu.csv"
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    code, out = admin("kommunen-import", str(path))
+    assert code == 0 and "1 entfernt" in out
