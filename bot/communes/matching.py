@@ -96,22 +96,24 @@ class CommuneMatcher:
         """The commune named somewhere in a message, or None if it names none.
 
         Every run of up to four words is tried; the best-scoring one wins and, at equal
-        score, the longer one ("Oelsnitz im Erzgebirge" over "Oelsnitz")."""
+        score, a unique one over an ambiguous one and then the longer one ("Oelsnitz im
+        Erzgebirge" over "Oelsnitz")."""
         words = [w.strip("?!.,;:()\"'»«„“”") for w in message.split()]
         words = [w for w in words if w]
-        best: tuple[float, int, Match] | None = None
+        best: tuple[float, bool, int, Match] | None = None
         for start in range(len(words)):
             for end in range(start + 1, min(start + MAX_WORDS, len(words)) + 1):
                 gram = words[start:end]
-                if fold(gram[0]) in self._stop_words or fold(gram[-1]) in self._stop_words:
+                exact = name_key(" ".join(gram)) in self._keys  # "Groß Düben" although "groß" is common
+                if not exact and (fold(gram[0]) in self._stop_words or fold(gram[-1]) in self._stop_words):
                     continue
                 match = self.resolve(" ".join(gram))
                 if match.status == "none":
                     continue
-                rank = (match.score, end - start)
-                if best is None or rank > best[:2]:
+                rank = (match.score, match.status == "found", end - start)
+                if best is None or rank > best[:3]:
                     best = (*rank, match)
-        return best[2] if best else None
+        return best[3] if best else None
 
     def candidate_words(self, message: str) -> str:
         """The words of a message that could be a name, for "… nicht gefunden" replies."""
