@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # DATABASE_URL (e.g. postgresql://asskomm:secret@db:5432/asskomm) for production.
     database_url: str = Field("", env="DATABASE_URL")
 
+    # Where confirmed applications are sent by e-mail (the LPR's inbox for them). Mail goes
+    # out only when ASSKOMM_SMTP_HOST is set too (bot/applications/mail.py).
+    applications_to: str = ""
+    # The privacy notice users consent to before an application is stored. The operator
+    # must point this at their own Datenschutzhinweise.
+    privacy_url: str = "https://www.lpr.sachsen.de/"
+
     # Allowed origins for the website widget (socket.io / REST).
     cors_origins: str = "*"
 

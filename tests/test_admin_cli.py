@@ -57,3 +57,32 @@ def test_import_of_a_new_commune_list(admin, tmp_path):
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     code, out = admin("kommunen-import", str(path))
     assert code == 0 and "1 entfernt" in out
+
+
+def test_applications_list_export_and_status(admin, database_url, tmp_path):
+    import csv
+    from datetime import datetime, timezone
+
+    from bot.applications import store
+    from bot.db import make_engine, make_session_factory, migrate
+
+    migrate(database_url)
+    sessions = make_session_factory(make_engine(database_url))
+    fields = {"Kommune": "Dohna", "Name": "=HYPERLINK(\"x\")", "E-Mail": "bm@dohna.de"}
+    stored = store.submit(sessions, store.Draft("beitritt", fields, "bm@dohna.de", datetime.now(timezone.utc),
+                                                "rest", "chat-1", "admin-key-1"), recipient="")
+    code, out = admin("anfragen")
+    assert code == 0 and stored.reference in out and "Beitrittsanfrage" in out
+
+    path = tmp_path / "anfragen.csv"
+    code, _ = admin("anfragen-export", str(path))
+    rows = list(csv.DictReader(path.open(encoding="utf-8"), delimiter=";"))
+    assert code == 0 and rows[0]["Vorgangsnummer"] == stored.reference and rows[0]["Kommune"] == "Dohna"
+    assert rows[0]["Name"].startswith("'=")  # no spreadsheet formula
+
+    code, out = admin("anfragen-status", stored.reference.lower(), "in_bearbeitung")
+    assert code == 0 and "in Bearbeitung" in out
+    assert store.status_of(sessions, stored.reference, sender_id="chat-1").status == "in Bearbeitung"
+
+    code, out = admin("postausgang")
+    assert code == 0 and "1 E-Mails warten" in out

@@ -46,8 +46,9 @@ def test_every_intent_has_a_rule_and_every_knowledge_intent_an_entry(domain):
     assert kb.intents <= set(domain["intents"])
 
 
-# Questions answered from the commune database (with the source of each membership fact).
-DATABASE_ACTIONS = {"action_answer_commune", "action_answer_district"}
+# Questions answered from the database: communes (with the source of each membership fact)
+# and the status of one's own application.
+DATABASE_ACTIONS = {"action_answer_commune", "action_answer_district", "action_application_status"}
 
 
 def test_every_fact_intent_is_answered_from_knowledge_or_the_database(domain):

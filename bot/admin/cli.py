@@ -7,15 +7,22 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin setzen Werdau --status kooperationsvereinbarung --datum 2022-01-11 \
         --quelle "SMI-Medieninformation" --url https://… --stand 2022-01-11 --von "A. Muster"
     python -m bot.admin zuruecksetzen Werdau     # staff change weg, Wissensdatei gilt wieder
+    python -m bot.admin anfragen [--art beitritt]  # gespeicherte Anfragen
+    python -m bot.admin anfragen-export anfragen.csv
+    python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
+    python -m bot.admin postausgang [--senden]     # wartende E-Mails an den LPR
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.applications import store
+from bot.applications.mail import SmtpSettings, deliver_pending, pending_count
 from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
@@ -48,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("--stand", required=True, help="Datum der Quelle: JJJJ-MM-TT, JJJJ-MM, JJJJ oder undatiert")
     put.add_argument("--von", required=True, help="wer die Änderung macht")
 
+    apps = commands.add_parser("anfragen", help="gespeicherte Anfragen auflisten")
+    apps.add_argument("--art", choices=list(store.KINDS))
+
+    export = commands.add_parser("anfragen-export", help="Anfragen als CSV-Datei (UTF-8, Semikolon)")
+    export.add_argument("datei", type=Path)
+
+    status = commands.add_parser("anfragen-status", help="Status einer Anfrage setzen")
+    status.add_argument("vorgangsnummer")
+    status.add_argument("status", choices=list(store.STATUSES))
+
+    outbox = commands.add_parser("postausgang", help="wartende E-Mails zeigen und mit --senden verschicken")
+    outbox.add_argument("--senden", action="store_true")
+
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
     return parser
@@ -57,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     repository = open_repository(get_settings())
     try:
+        if args.command in APPLICATION_COMMANDS:
+            return APPLICATION_COMMANDS[args.command](repository.sessions, args)
         return COMMANDS[args.command](repository, args)
     except (ValueError, KeyError, ValidationError) as error:
         print(f"Fehler: {error}", file=sys.stderr)
@@ -133,3 +155,53 @@ def cmd_reset(repository, args) -> int:
 
 COMMANDS = {"kommunen-import": cmd_import, "mitglieder": cmd_list, "zeigen": cmd_show, "setzen": cmd_set,
             "zuruecksetzen": cmd_reset}
+
+
+def cmd_applications(sessions, args) -> int:
+    rows = store.all_applications(sessions, args.art)
+    for a in rows:
+        print(f"{a.reference}  {a.created_at:%d.%m.%Y %H:%M}  {store.KINDS[a.kind]:<16} {a.status:<15} {a.email}")
+    print(f"{len(rows)} Anfragen")
+    return 0
+
+
+def cmd_export(sessions, args) -> int:
+    rows = store.all_applications(sessions)
+    labels = list(dict.fromkeys(label for a in rows for label in a.fields))
+    with args.datei.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["Vorgangsnummer", "Art", "Status", "Eingang", "Kanal", "Einwilligung", *labels])
+        for a in rows:
+            writer.writerow([a.reference, store.KINDS[a.kind], a.status, a.created_at.isoformat(), a.channel,
+                             a.consent_at.isoformat(), *[_safe_cell(a.fields.get(label, "")) for label in labels]])
+    print(f"{len(rows)} Anfragen nach {args.datei} geschrieben")
+    return 0
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return f"'{value}" if str(value)[:1] in ("=", "+", "-", "@") else str(value)
+
+
+def cmd_set_status(sessions, args) -> int:
+    if not store.set_status(sessions, args.vorgangsnummer.upper(), args.status):
+        print(f"Keine Anfrage {args.vorgangsnummer}", file=sys.stderr)
+        return 1
+    print(f"{args.vorgangsnummer.upper()}: {store.STATUSES[args.status]}")
+    return 0
+
+
+def cmd_outbox(sessions, args) -> int:
+    print(f"{pending_count(sessions)} E-Mails warten im Postausgang")
+    if args.senden:
+        smtp = SmtpSettings.from_env()
+        if smtp is None:
+            print("Kein SMTP konfiguriert: ASSKOMM_SMTP_HOST setzen.", file=sys.stderr)
+            return 1
+        report = deliver_pending(sessions, smtp)
+        print(f"gesendet: {report.sent}, fehlgeschlagen: {report.failed}")
+    return 0
+
+
+APPLICATION_COMMANDS = {"anfragen": cmd_applications, "anfragen-export": cmd_export,
+                        "anfragen-status": cmd_set_status, "postausgang": cmd_outbox}
