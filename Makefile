@@ -12,7 +12,7 @@ export PYTHONWARNINGS ?= ignore
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
-	@echo "make shell  - im Terminal mit dem Bot sprechen"
+	@echo "make shell  - im Terminal mit dem Bot sprechen (make shell DEBUG=1: mit Analyse)"
 	@echo "make test   - installieren und alle Tests ausführen"
 	@echo "make train  - nur trainieren (falls nötig)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
@@ -36,7 +36,7 @@ run: pipeline
 	@$(PY) -m bot run
 
 shell: pipeline
-	@$(PY) -m bot shell
+	@$(PY) -m bot shell $(if $(DEBUG),--debug)
 
 test: pipeline
 	@$(PY) -m bot train

@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     train = sub.add_parser("train", help="trainiert, wenn sich Daten, config.yml oder domain.yml geändert haben")
     train.add_argument("--force", action="store_true", help="auch trainieren, wenn das Modell aktuell ist")
     sub.add_parser("run", help="Action-Server und Rasa starten (REST und socket.io)")
-    sub.add_parser("shell", help="im Terminal mit dem Bot sprechen")
+    shell = sub.add_parser("shell", help="im Terminal mit dem Bot sprechen")
+    shell.add_argument("--debug", action="store_true", help="Intent, Sicherheit, Aktionen und Quellen zeigen")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -23,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot import runner
 
-    return runner.run(settings, model) if args.command == "run" else runner.shell(settings, model)
+    if args.command == "run":
+        return runner.run(settings, model)
+    return runner.shell(settings, model, debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Every setting of the project, read once from environment variables, with defaults that
 run on a fresh machine (SQLite, local files, localhost ports).
 
-Rasa's own files (endpoints.yml, credentials.yml) read `${VAR}` placeholders; `rasa_env()`
-gives the values for them, so the defaults live here and nowhere else.
+Rasa's endpoints.yml reads `${VAR}` placeholders and `rasa_env()` gives their values; the
+channels Rasa serves are written from these settings by bot/channels/credentials.py. So the
+defaults live here and nowhere else.
 """
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     # The privacy notice users consent to before an application is stored. The operator
     # must point this at their own Datenschutzhinweise.
     privacy_url: str = "https://www.lpr.sachsen.de/"
+
+    # Telegram (off while the token is empty): the token from @BotFather, the bot's user name
+    # (Rasa checks updates against it), the public HTTPS address of
+    # <host>/webhooks/telegram/webhook, and optionally a Bot API server of one's own.
+    telegram_token: str = ""
+    telegram_bot_name: str = ""
+    telegram_webhook_url: str = ""
+    telegram_api_url: str = ""
 
     # Allowed origins for the website widget (socket.io / REST).
     cors_origins: str = "*"

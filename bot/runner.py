@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
 from bot.config import PROJECT_ROOT, Settings
 from bot.nlp.pipeline_builder import read_info
@@ -73,7 +74,7 @@ def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = N
         [
             sys.executable, "-m", "rasa", "run",
             "--model", str(model), "--port", str(settings.rasa_port),
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            "--credentials", str(write_credentials(settings)), "--endpoints", "endpoints.yml",
             "--cors", settings.cors_origins,
         ],
         cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
@@ -157,8 +158,8 @@ def run(settings: Settings, model: Path) -> int:
         return 0
 
 
-def shell(settings: Settings, model: Path) -> int:
-    """The conversation in the terminal; the action server runs in the background."""
+def shell(settings: Settings, model: Path, debug: bool = False) -> int:
+    """The conversation in the terminal (bot/staff_shell.py); the action server runs in the background."""
     try:
         check_ports(settings, [settings.action_port])
     except StartupError as exc:
@@ -171,9 +172,8 @@ def shell(settings: Settings, model: Path) -> int:
         wait_until_ready(f"http://localhost:{settings.action_port}/health", actions, "Der Action-Server")
         info = read_info(settings.spacy_pipeline_dir)
         print(info.describe() if info else "", flush=True)
-        print("Schreiben Sie Ihre Frage. Beenden mit /stop.", flush=True)
         return subprocess.call(
-            [sys.executable, "-m", "rasa", "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+            [sys.executable, "-m", "bot.staff_shell", str(model), *(["--debug"] if debug else [])],
             cwd=PROJECT_ROOT, env=_child_env(settings),
         )
     except StartupError as exc:

@@ -142,3 +142,46 @@ def test_a_membership_set_with_the_admin_cli_is_answered_without_restart(bot):
     )
     after = text_of(say(settings, "kommune-5", "Ist Dohna bei ASSKomm dabei?"))
     assert "24.11.2026" in after and "Mitteilung des LPR" in after
+
+
+def test_socketio_with_session_persistence_delivers_replies(bot):
+    """Rasa 3.6.21 forgets to await enter_room; without bot/channels/socketio.py no reply
+    would ever reach a widget that keeps its session across page loads."""
+    import asyncio
+
+    import socketio
+
+    settings, _ = bot
+
+    async def ask(session_id: str, message: str) -> dict:
+        client = socketio.AsyncClient()
+        confirmed, replies = asyncio.Event(), asyncio.Queue()
+        client.on("session_confirm", lambda _: confirmed.set())
+
+        @client.on("bot_uttered")
+        async def on_reply(data):
+            await replies.put(data)
+
+        await client.connect(f"http://localhost:{settings.rasa_port}", socketio_path="/socket.io",
+                             transports=["polling"])  # engineio 4.15 websocket needs aiohttp>=3.10
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.wait_for(confirmed.wait(), 10)
+            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            # Rasa sends each paragraph as its own bot_uttered; collect until it is quiet.
+            texts = [(await asyncio.wait_for(replies.get(), 60)).get("text", "")]
+            while True:
+                try:
+                    texts.append((await asyncio.wait_for(replies.get(), 2)).get("text", ""))
+                except asyncio.TimeoutError:
+                    return {"text": "\n\n".join(texts)}
+        finally:
+            await client.disconnect()
+
+    assert "Quelle" in asyncio.run(ask("widget-session-1", "Was ist ASSKomm?"))["text"]
+    # a page reload: a new socket, the same session, the same conversation
+    assert "11.01.2022" in asyncio.run(ask("widget-session-1", "Ist Werdau Mitglied bei ASSKomm?"))["text"]
+    with sqlite3.connect(settings.var_dir / "tracker.db") as db:
+        (count,) = db.execute("select count(*) from events where sender_id = 'widget-session-1' "
+                              "and type_name = 'user'").fetchone()
+    assert count == 2

@@ -1,0 +1,1 @@
+"""Rasa input channels of the project, referenced by module path from credentials.yml."""
