@@ -3,18 +3,23 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The Matrix bridge has its own environment: matrix-nio needs newer aiohttp than Rasa pins.
+MATRIX_VENV := .venv-matrix
+MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 # TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test train pipeline install lock clean help
+.PHONY: run shell test train pipeline install lock lock-matrix matrix clean help
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
 	@echo "make shell  - im Terminal mit dem Bot sprechen (make shell DEBUG=1: mit Analyse)"
 	@echo "make test   - installieren und alle Tests ausführen"
 	@echo "make train  - nur trainieren (falls nötig)"
+	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
 $(INSTALLED): requirements.txt scripts/find-python310.sh
@@ -23,6 +28,19 @@ $(INSTALLED): requirements.txt scripts/find-python310.sh
 	@echo "Installiere Abhängigkeiten aus requirements.txt (beim ersten Mal einige Minuten) ..."
 	@$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
 	@touch $@
+
+$(MATRIX_INSTALLED): requirements-matrix.txt scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(MATRIX_VENV)/bin/python ]; then echo "Lege $(MATRIX_VENV) mit $$py an ..."; $$py -m venv $(MATRIX_VENV) || exit 1; fi
+	@echo "Installiere die Matrix-Brücke aus requirements-matrix.txt ..."
+	@$(MATRIX_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-matrix.txt
+	@touch $@
+
+# Debian's Chromium for the widget's browser tests (Playwright drives it; never `playwright install`).
+$(CHROMIUM):
+	@echo "Installiere Chromium für die Browser-Tests des Widgets ..."
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 install: $(INSTALLED)
 
@@ -38,7 +56,10 @@ run: pipeline
 shell: pipeline
 	@$(PY) -m bot shell $(if $(DEBUG),--debug)
 
-test: pipeline
+matrix: $(MATRIX_INSTALLED)
+	@PYTHONPATH=$(CURDIR) $(MATRIX_VENV)/bin/python -m bot.matrix_bridge
+
+test: pipeline $(MATRIX_INSTALLED) $(CHROMIUM)
 	@$(PY) -m bot train
 	@$(PY) -m pytest
 
@@ -49,5 +70,11 @@ lock:
 	{ echo "# Full lock of requirements.in, made by \`make lock\` (pip freeze on Python 3.10). Edit requirements.in, not this file."; \
 	  $$tmp/bin/pip freeze; } > requirements.txt; rm -rf $$tmp
 
+lock-matrix:
+	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
+	$$py -m venv $$tmp && $$tmp/bin/pip install -q matrix-nio matrix-synapse && \
+	{ echo "# Full lock for .venv-matrix (bridge: matrix-nio; tests: matrix-synapse), made by \`make lock-matrix\`."; \
+	  $$tmp/bin/pip freeze; } > requirements-matrix.txt; rm -rf $$tmp
+
 clean:
-	rm -rf $(VENV) models var
+	rm -rf $(VENV) $(MATRIX_VENV) models var

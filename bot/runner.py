@@ -127,10 +127,12 @@ def banner(settings: Settings) -> str:
         "",
         "asskomm-bot ist bereit.",
         f"  REST:        curl -s localhost:{port}/webhooks/rest/webhook -d '{example}'",
-        f"  socket.io:   http://localhost:{port}/socket.io (Website-Widget)",
+        f"  Website:     http://localhost:{port}/webhooks/widget/ (Demo-Seite mit dem Chat-Widget)",
+        f"  socket.io:   http://localhost:{port}/socket.io",
         "  Terminal:    make shell (in einem zweiten Fenster: ASSKOMM_RASA_PORT/ASSKOMM_ACTION_PORT anders setzen)",
         f"  Wissen:      {settings.knowledge_dir} (Änderungen gelten sofort, ohne Training)",
         f"  {info.describe() if info else 'spaCy-Pipeline fehlt'}",
+        *([f"  Telegram:    Webhook {settings.telegram_webhook_url}"] if settings.telegram_token else []),
         "Beenden mit Strg+C.",
         "",
     ])

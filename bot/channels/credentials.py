@@ -21,6 +21,8 @@ def channel_credentials(settings: Settings) -> dict:
             "bot_message_evt": "bot_uttered",
             "session_persistence": True,
         },
+        # The website widget's files and demo page (/webhooks/widget/); messages go over socket.io.
+        "bot.channels.web.WidgetChannel": {},
     }
     if settings.telegram_token:
         channels["bot.channels.telegram.TelegramChannel"] = {
