@@ -1,5 +1,9 @@
 import os
+import shutil
+import socket
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -58,3 +62,32 @@ def database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'asskomm.db'}"
     else:
         yield from _throwaway_postgres()
+
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def bot_running(model: Path, state: Path, **settings) -> Iterator[tuple]:
+    """Action server and Rasa as real processes on free ports, with their own state folder
+    and a copy of knowledge/ (tests edit it); yields the settings and the process list (a test
+    may replace a process it restarts; all are stopped at the end)."""
+    from bot.config import Settings
+    from bot.runner import StartupError, running_bot, stop
+
+    shutil.copytree(ROOT / "knowledge", state / "knowledge")
+    config = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state,
+                      knowledge_dir=state / "knowledge", **settings)
+    try:
+        with running_bot(config, model, log_dir=state) as started:
+            processes = list(started)
+            yield config, processes
+            stop(*processes)
+    except StartupError as error:
+        log = state / "rasa.log"
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+        pytest.fail(f"Der Bot startet nicht: {error}\n{tail}")

@@ -12,7 +12,6 @@ import actions.applications as apps
 from bot.applications import store
 from bot.communes.service import open_repository
 from bot.config import Settings
-from bot.db import make_engine, make_session_factory
 from tests.conftest import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """E-mail delivery of the application outbox against a real local SMTP server (aiosmtpd):
 exactly-once delivery, concurrent senders, a server that is down, stale claims, settings."""
-import socket
+
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import inspect, select
 
 from bot.applications import mail
+from tests.conftest import free_port
 from bot.applications.mail import (CLAIM_TIMEOUT, SmtpSettings, deliver_in_background,
                                    deliver_pending, pending_count)
 from bot.applications.models import Application, OutboxMessage
@@ -25,7 +26,6 @@ UMLAUT_BODY = ("Sehr geehrte Damen und Herren,\n\n"
                "die Gemeinde Grünhainichen möchte der Allianz Sichere Sächsische Kommunen beitreten.\n"
                "Ansprechpartnerin: Jördis Weißenfels, Straße der Einheit 5, 09579 Grünhainichen\n"
                "Größe: ca. 2.800 Einwohner; Begründung: „Prävention fängt vor Ort an.“\n")
-
 
 # --- a real SMTP server -------------------------------------------------------------------
 
@@ -46,19 +46,11 @@ class Recorder:
             return [(mail_from, rcpts, message_from_bytes(content, policy=policy.default))
                     for mail_from, rcpts, content in self.envelopes]
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_server(port: int):
     recorder = Recorder()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, recorder
-
 
 @pytest.fixture
 def smtp_server():
@@ -70,7 +62,6 @@ def smtp_server():
     finally:
         controller.stop()
 
-
 # --- a database with the tables -----------------------------------------------------------
 
 def prepare(url: str):
@@ -81,11 +72,9 @@ def prepare(url: str):
         Base.metadata.create_all(engine)
     return make_session_factory(engine)
 
-
 @pytest.fixture
 def sessions(tmp_path):
     return prepare(f"sqlite:///{tmp_path / 'asskomm.db'}")
-
 
 def add_messages(sessions, count=1, subject=UMLAUT_SUBJECT, body=UMLAUT_BODY, **outbox_fields) -> list[int]:
     """Applications with one outbox row each (as the application store writes them)."""
@@ -105,18 +94,15 @@ def add_messages(sessions, count=1, subject=UMLAUT_SUBJECT, body=UMLAUT_BODY, **
             ids.append(message.id)
     return ids
 
-
 def row(sessions, outbox_id) -> OutboxMessage:
     with sessions() as session:
         return session.execute(select(OutboxMessage).where(OutboxMessage.id == outbox_id)).scalar_one()
-
 
 # --- tests --------------------------------------------------------------------------------
 
 def test_foreign_keys_are_enforced_so_rows_belong_to_real_applications(sessions):
     with sessions() as session:
         assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-
 
 def test_one_pending_message_is_delivered_once_with_umlauts_intact(sessions, smtp_server):
     [outbox_id] = add_messages(sessions)
@@ -138,7 +124,6 @@ def test_one_pending_message_is_delivered_once_with_umlauts_intact(sessions, smt
     assert stored.sent_at is not None and stored.attempts == 0 and stored.last_error is None
     assert pending_count(sessions) == 0
 
-
 def test_a_second_run_sends_nothing(sessions, smtp_server):
     add_messages(sessions)
     assert deliver_pending(sessions, smtp_server.settings).sent == 1
@@ -148,14 +133,12 @@ def test_a_second_run_sends_nothing(sessions, smtp_server):
     assert (second.sent, second.failed, second.skipped) == (0, 0, 0)
     assert len(smtp_server.messages()) == 1
 
-
 def test_the_limit_bounds_one_run(sessions, smtp_server):
     add_messages(sessions, count=3)
     assert deliver_pending(sessions, smtp_server.settings, limit=2).sent == 2
     assert pending_count(sessions) == 1
     assert deliver_pending(sessions, smtp_server.settings, limit=2).sent == 1
     assert len(smtp_server.messages()) == 3
-
 
 def run_concurrently(sessions, settings, senders=4):
     barrier = threading.Barrier(senders)
@@ -176,13 +159,11 @@ def run_concurrently(sessions, settings, senders=4):
     assert not errors and len(reports) == senders
     return reports
 
-
 def assert_each_sent_once(recorder, ids, reports):
     outbox_ids = sorted(int(message["X-ASSKomm-Outbox-Id"]) for _, _, message in recorder.messages())
     assert outbox_ids == sorted(ids)  # exactly 20 messages, each id once
     assert sum(report.sent for report in reports) == len(ids)
     assert sum(report.failed for report in reports) == 0
-
 
 def test_four_concurrent_senders_deliver_twenty_messages_exactly_once(sessions, smtp_server):
     ids = add_messages(sessions, count=20)
@@ -191,7 +172,6 @@ def test_four_concurrent_senders_deliver_twenty_messages_exactly_once(sessions, 
 
     assert_each_sent_once(smtp_server, ids, reports)
     assert pending_count(sessions) == 0
-
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_four_concurrent_senders_on_postgresql(database_url, smtp_server):
@@ -205,7 +185,6 @@ def test_four_concurrent_senders_on_postgresql(database_url, smtp_server):
     assert sum(report.skipped for report in reports) > 0  # the senders really competed
     assert pending_count(sessions) == 0
     sessions.kw["bind"].dispose()
-
 
 def test_a_server_that_is_down_counts_the_attempt_and_a_later_run_delivers(sessions):
     port = free_port()  # nothing listens here
@@ -233,7 +212,6 @@ def test_a_server_that_is_down_counts_the_attempt_and_a_later_run_delivers(sessi
     stored = row(sessions, outbox_id)
     assert stored.sent_at is not None and stored.attempts == 1
 
-
 def test_when_the_server_is_down_the_rest_of_the_batch_waits_unclaimed(sessions):
     settings = SmtpSettings(host="127.0.0.1", port=free_port(), sender=SENDER, timeout_s=5)
     first, second, third = add_messages(sessions, count=3)
@@ -243,7 +221,6 @@ def test_when_the_server_is_down_the_rest_of_the_batch_waits_unclaimed(sessions)
     assert (report.sent, report.failed) == (0, 1)
     assert row(sessions, first).attempts == 1
     assert [row(sessions, i).attempts for i in (second, third)] == [0, 0]
-
 
 def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_respected(sessions, smtp_server):
     now = datetime.now(timezone.utc)
@@ -260,7 +237,6 @@ def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_respected(sessions, smtp
     assert row(sessions, stale).claim_token != "crashed-sender"
     assert row(sessions, fresh).sent_at is None and row(sessions, fresh).claim_token == "busy-sender"
 
-
 def test_delivery_in_the_background_returns_at_once_and_delivers(sessions, smtp_server):
     [outbox_id] = add_messages(sessions)
 
@@ -272,12 +248,10 @@ def test_delivery_in_the_background_returns_at_once_and_delivers(sessions, smtp_
     assert row(sessions, outbox_id).sent_at is not None
     assert len(smtp_server.messages()) == 1
 
-
 def test_a_database_error_does_not_raise(tmp_path, smtp_server):
     broken = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"))  # no tables
     report = deliver_pending(broken, smtp_server.settings)
     assert (report.sent, report.failed, report.skipped) == (0, 0, 0)
-
 
 def test_settings_are_none_without_a_host(monkeypatch):
     for name in ("ASSKOMM_SMTP_HOST", "ASSKOMM_SMTP_PORT", "ASSKOMM_SMTP_USER", "ASSKOMM_SMTP_PASSWORD",
@@ -286,7 +260,6 @@ def test_settings_are_none_without_a_host(monkeypatch):
     assert SmtpSettings.from_env() is None
     monkeypatch.setenv("ASSKOMM_SMTP_HOST", "  ")
     assert SmtpSettings.from_env() is None
-
 
 def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSKOMM_SMTP_HOST", "mail.example.org")
@@ -305,7 +278,6 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSKOMM_SMTP_STARTTLS", "vielleicht")
     with pytest.raises(ValueError):
         SmtpSettings.from_env()
-
 
 def test_the_message_carries_the_outbox_id_and_a_bot_message_id():
     message = mail.build_message(mail.EmailParts(7, LPR, UMLAUT_SUBJECT, UMLAUT_BODY), SENDER)

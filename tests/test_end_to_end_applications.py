@@ -1,20 +1,20 @@
 """A join request as a user makes it: over Rasa's REST channel with the real action server,
 the SQLite database, and a real local SMTP server as the LPR's mailbox."""
 import json
-import os
 import shutil
 import time
 import urllib.request
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.applications.models import Application
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory
 from bot.runner import running_bot, start_rasa_server, stop, wait_until_ready
 from tests.conftest import ROOT
-from tests.test_application_mail import free_port, start_server
+from tests.conftest import free_port
+from tests.test_application_mail import start_server
 
 LPR_INBOX = "anfragen@lpr.example.org"
 

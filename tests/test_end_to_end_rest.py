@@ -1,8 +1,6 @@
 """The bot as a user meets it: action server and Rasa as real processes, spoken to over
 Rasa's REST channel, with the SQLite tracker store of the default set-up."""
 import json
-import shutil
-import socket
 import sqlite3
 import time
 import urllib.request
@@ -10,23 +8,13 @@ import urllib.request
 import pytest
 
 from bot.config import Settings
-from bot.runner import running_bot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bot_running
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def bot(trained_model, tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")
-    knowledge = tmp_path_factory.mktemp("state") / "knowledge"
-    shutil.copytree(ROOT / "knowledge", knowledge)
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state, knowledge_dir=knowledge)
-    with running_bot(settings, trained_model, log_dir=state) as processes:
+    with bot_running(trained_model, tmp_path_factory.mktemp("state")) as (settings, processes):
         yield settings, processes
 
 

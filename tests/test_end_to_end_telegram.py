@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.runner import running_bot
-from tests.test_end_to_end_rest import free_port
+from tests.conftest import free_port
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 BOT_NAME = "asskomm_test_bot"

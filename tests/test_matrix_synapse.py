@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -20,19 +18,13 @@ import pytest
 import yaml
 
 from bot.config import Settings
-from bot.runner import running_bot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bot_running, free_port
 
 MATRIX_VENV = ROOT / ".venv-matrix"
 MATRIX_PY = MATRIX_VENV / "bin" / "python"
 SECRET = "asskomm-test-shared-secret"
 ANSWER_TIMEOUT_S = 60
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _venv_works() -> bool:
@@ -195,11 +187,7 @@ def synapse(matrix_python, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bot(trained_model, tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")
-    knowledge = tmp_path_factory.mktemp("state") / "knowledge"
-    shutil.copytree(ROOT / "knowledge", knowledge)
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state, knowledge_dir=knowledge)
-    with running_bot(settings, trained_model, log_dir=state) as processes:
+    with bot_running(trained_model, tmp_path_factory.mktemp("state")) as (settings, processes):
         yield settings, processes
 
 

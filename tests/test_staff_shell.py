@@ -6,7 +6,7 @@ from bot.config import Settings
 from bot.runner import start_action_server, stop, wait_until_ready, _child_env
 from bot.communes.service import prepare_database
 from tests.conftest import ROOT
-from tests.test_end_to_end_rest import free_port
+from tests.conftest import free_port
 
 
 def test_the_shell_shows_answers_analysis_sources_and_takes_button_numbers(trained_model, tmp_path):

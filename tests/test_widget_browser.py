@@ -8,26 +8,20 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import shutil
-import socket
 import sqlite3
 import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
-import bot.runner
 from bot.channels.web import resolve_static
 from bot.config import Settings
-from bot.runner import running_bot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bot_running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-WIDGET_CHANNEL = "bot.channels.web.WidgetChannel"
 AXE = ROOT / "bot" / "channels" / "widget" / "test-support" / "axe.min.js"
 SCREENSHOTS = ROOT / "results" / "screenshots"
 REPLY_MS = 90_000  # the first answers of a fresh Rasa process take a few seconds
@@ -35,41 +29,15 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 # ---------------------------------------------------------------- the bot, with the widget channel
 
 
 @pytest.fixture(scope="module")
 def widget_bot(trained_model, tmp_path_factory):
-    """Rasa with the widget channel switched on. bot/channels/credentials.py does not list the
-    channel yet, so the credentials the runner writes get it added here (harmless once it does)."""
-    state = tmp_path_factory.mktemp("widget-state")
-    knowledge = state / "knowledge"
-    shutil.copytree(ROOT / "knowledge", knowledge)
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state, knowledge_dir=knowledge)
-    original = bot.runner.write_credentials
-
-    def write_credentials_with_widget(s: Settings) -> Path:
-        path = original(s)
-        channels = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        channels.setdefault(WIDGET_CHANNEL, {})
-        path.write_text(yaml.safe_dump(channels, sort_keys=False), encoding="utf-8")
-        return path
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bot.runner, "write_credentials", write_credentials_with_widget)
-        try:
-            with running_bot(settings, trained_model, log_dir=state) as processes:
-                yield settings, processes
-        except bot.runner.StartupError as error:
-            log = state / "rasa.log"
-            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
-            pytest.fail(f"Der Bot startet nicht: {error}\n{tail}")
+    """Rasa with the widget channel (listed in bot/channels/credentials.py)."""
+    with bot_running(trained_model, tmp_path_factory.mktemp("widget-state")) as (settings, processes):
+        yield settings, processes
 
 
 def base(settings: Settings) -> str:

@@ -340,7 +340,7 @@ def parse_amount_eur(text: Any) -> Parsed:
     if amount is None:
         return _fail(
             "Diese Zahl kann ich nicht eindeutig lesen. "
-            f"Bitte schreiben Sie Tausender mit Punkt und Cent mit Komma, z. B. „12.000,50 €“ oder „12 Tsd.“."
+            "Bitte schreiben Sie Tausender mit Punkt und Cent mit Komma, z. B. „12.000,50 €“ oder „12 Tsd.“."
         )
     if match.group("neg"):
         return _fail(f"Der Betrag muss größer als 0 € sein. Bitte geben Sie ihn z. B. so ein: {_AMOUNT_EXAMPLE}.")

@@ -50,14 +50,6 @@ class TelegramChannel(TelegramInput):
         channel.api_url = credentials.get("api_url") or None
         return channel
 
-    async def _register_webhook(self, channel: TelegramApiOutput) -> None:
-        try:
-            await channel.set_webhook(url=self.webhook_url)
-        finally:
-            # The HTTP session belongs to this short-lived loop; the server's loop opens its own.
-            if channel._session is not None:
-                await channel._session.close()
-
     api_url: Optional[Text] = None
 
     def get_output_channel(self) -> TelegramOutput:

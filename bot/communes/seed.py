@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from bot.communes.facts import MembershipFact
 from bot.db.models import Commune, Membership
