@@ -1,9 +1,9 @@
 """Every setting of the project, read once from environment variables, with defaults that
 run on a fresh machine (SQLite, local files, localhost ports).
 
-Rasa's endpoints.yml reads `${VAR}` placeholders and `rasa_env()` gives their values; the
-channels Rasa serves are written from these settings by bot/channels/credentials.py. So the
-defaults live here and nowhere else.
+Rasa's endpoints and channels are written from these settings to var/ at every start
+(bot/deployment/endpoints.py, bot/channels/credentials.py). So the defaults live here and
+nowhere else.
 """
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     # Tracker store (conversation history): a SQLite file under var/ by default; in
     # production a full SQLAlchemy URL, e.g. postgresql://rasa:secret@db:5432/rasa.
     tracker_store_url: str = ""
+
+    # Production services (empty: not used). Redis as Rasa's lock store is needed as soon as
+    # several Rasa replicas serve the same conversations; RabbitMQ receives every event.
+    redis_url: str = ""  # redis://[:password@]host:6379/1
+    rabbitmq_url: str = ""  # amqp://user:password@host:5672/
+    rabbitmq_queue: str = "asskomm_events"
 
     # Commune and application database: a SQLite file under var/ by default; set
     # DATABASE_URL (e.g. postgresql://asskomm:secret@db:5432/asskomm) for production.
@@ -73,7 +79,7 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.var_dir / 'asskomm.db'}"
 
     def rasa_env(self) -> dict[str, str]:
-        """Values for the ${...} placeholders in endpoints.yml."""
+        """Action server and tracker store as Rasa's endpoints need them."""
         if self.tracker_store_url:
             # Rasa uses a host that contains "://" as the complete database URL.
             dialect = self.tracker_store_url.split("://", 1)[0].split("+", 1)[0]

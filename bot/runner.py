@@ -15,6 +15,7 @@ from typing import Iterator
 
 from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
+from bot.deployment.endpoints import write_endpoints
 from bot.config import PROJECT_ROOT, Settings
 from bot.nlp.pipeline_builder import read_info
 from bot.training import rasa_subprocess_env
@@ -74,7 +75,7 @@ def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = N
         [
             sys.executable, "-m", "rasa", "run",
             "--model", str(model), "--port", str(settings.rasa_port),
-            "--credentials", str(write_credentials(settings)), "--endpoints", "endpoints.yml",
+            "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
             "--cors", settings.cors_origins,
         ],
         cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
@@ -175,7 +176,8 @@ def shell(settings: Settings, model: Path, debug: bool = False) -> int:
         info = read_info(settings.spacy_pipeline_dir)
         print(info.describe() if info else "", flush=True)
         return subprocess.call(
-            [sys.executable, "-m", "bot.staff_shell", str(model), *(["--debug"] if debug else [])],
+            [sys.executable, "-m", "bot.staff_shell", str(model), str(write_endpoints(settings)),
+             *(["--debug"] if debug else [])],
             cwd=PROJECT_ROOT, env=_child_env(settings),
         )
     except StartupError as exc:

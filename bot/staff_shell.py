@@ -104,16 +104,16 @@ class StaffShell:
         return f"Letzte Antwort: {entry.title} ({entry.id})\n{source_line(entry.sources)}"
 
 
-async def load(model: Path):
+async def load(model: Path, endpoints_file: Path):
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
 
-    endpoints = AvailableEndpoints.read_endpoints(str(Path(__file__).resolve().parent.parent / "endpoints.yml"))
+    endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
     return await load_agent(model_path=str(model), endpoints=endpoints)
 
 
-async def repl(model: Path, debug: bool, lines: TextIO = sys.stdin) -> None:
-    shell = StaffShell(await load(model), debug=debug)
+async def repl(model: Path, endpoints_file: Path, debug: bool, lines: TextIO = sys.stdin) -> None:
+    shell = StaffShell(await load(model, endpoints_file), debug=debug)
     shell.say(HELP)
     while True:
         print("Sie: ", end="", file=shell.out, flush=True)
@@ -126,9 +126,10 @@ async def repl(model: Path, debug: bool, lines: TextIO = sys.stdin) -> None:
 
 
 def main(argv: list[str]) -> int:
-    model = Path(argv[0])
+    """python -m bot.staff_shell <model> <endpoints.yml> [--debug]"""
+    model, endpoints_file = Path(argv[0]), Path(argv[1])
     debug = "--debug" in argv or os.environ.get("ASSKOMM_SHELL_DEBUG") == "1"
-    asyncio.run(repl(model, debug))
+    asyncio.run(repl(model, endpoints_file, debug))
     return 0
 
 

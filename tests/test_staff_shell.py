@@ -5,6 +5,7 @@ import sys
 from bot.config import Settings
 from bot.runner import start_action_server, stop, wait_until_ready, _child_env
 from bot.communes.service import prepare_database
+from bot.deployment.endpoints import write_endpoints
 from tests.conftest import ROOT
 from tests.conftest import free_port
 
@@ -17,7 +18,8 @@ def test_the_shell_shows_answers_analysis_sources_and_takes_button_numbers(train
         wait_until_ready(f"http://localhost:{settings.action_port}/health", actions, "Der Action-Server")
         typed = "/quelle\nWas ist ASSKomm?\n/quelle\n1\n/neu\n/quelle\n/stop\n"
         proc = subprocess.run(
-            [sys.executable, "-m", "bot.staff_shell", str(trained_model), "--debug"], input=typed,
+            [sys.executable, "-m", "bot.staff_shell", str(trained_model), str(write_endpoints(settings)), "--debug"],
+            input=typed,
             capture_output=True, text=True, cwd=ROOT, env=_child_env(settings), timeout=300,
         )
     finally:

@@ -1,0 +1,55 @@
+"""Rasa's endpoints, written from the settings to var/endpoints.yml at every start.
+
+Defaults run on one machine with nothing else (SQLite tracker store, in-memory lock store, no
+event broker). Production switches on by settings: PostgreSQL as tracker store
+(ASSKOMM_TRACKER_STORE_URL), Redis as lock store (ASSKOMM_REDIS_URL, needed as soon as
+several Rasa replicas serve the same conversations) and RabbitMQ as event broker
+(ASSKOMM_RABBITMQ_URL, every conversation event for analytics or archiving)."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from bot.config import Settings
+
+
+def lock_store(url: str) -> dict:
+    """redis://:password@host:6379/2 → Rasa's RedisLockStore settings."""
+    parts = urlsplit(url)
+    config = {"type": "redis", "url": parts.hostname or "localhost", "port": parts.port or 6379,
+              "db": int(parts.path.strip("/") or 1), "key_prefix": "asskomm"}
+    if parts.password:
+        config["password"] = unquote(parts.password)
+    return config
+
+
+def event_broker(url: str, queue: str) -> dict:
+    """amqp://user:password@host:5672 → Rasa's Pika event broker settings."""
+    parts = urlsplit(url)
+    return {"type": "pika", "url": parts.hostname or "localhost", "port": parts.port or 5672,
+            "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
+            "queues": [queue]}
+
+
+def endpoint_config(settings: Settings) -> dict:
+    values = settings.rasa_env()
+    config: dict = {
+        "action_endpoint": {"url": values["ACTION_ENDPOINT_URL"]},
+        "tracker_store": {"type": "SQL", "dialect": values["TRACKER_STORE_DIALECT"],
+                          "url": values["TRACKER_STORE_HOST"], "db": values["TRACKER_STORE_DB"]},
+    }
+    if settings.redis_url:
+        config["lock_store"] = lock_store(settings.redis_url)
+    if settings.rabbitmq_url:
+        config["event_broker"] = event_broker(settings.rabbitmq_url, settings.rabbitmq_queue)
+    return config
+
+
+def write_endpoints(settings: Settings) -> Path:
+    path = settings.var_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Written by bot/deployment/endpoints.py from the settings; edits here are overwritten.\n"
+    path.write_text(text + yaml.safe_dump(endpoint_config(settings), sort_keys=False), encoding="utf-8")
+    return path
