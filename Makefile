@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 MATRIX_VENV := .venv-matrix
 MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 # TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
@@ -42,6 +43,12 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
+# Debian's nginx, to check deploy/nginx/asskomm.conf with `nginx -t` (it is not started).
+$(NGINX):
+	@echo "Installiere nginx für die Prüfung der Vorlage in deploy/ ..."
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; fi
+
 install: $(INSTALLED)
 
 pipeline: $(INSTALLED)
@@ -59,7 +66,7 @@ shell: pipeline
 matrix: $(MATRIX_INSTALLED)
 	@PYTHONPATH=$(CURDIR) $(MATRIX_VENV)/bin/python -m bot.matrix_bridge
 
-test: pipeline $(MATRIX_INSTALLED) $(CHROMIUM)
+test: pipeline $(MATRIX_INSTALLED) $(CHROMIUM) $(NGINX)
 	@$(PY) -m bot train
 	@$(PY) -m pytest
 

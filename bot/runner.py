@@ -69,17 +69,20 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> sub
     )
 
 
+def rasa_command(settings: Settings, model: Path) -> list[str]:
+    """`rasa run` with the channels and endpoints written from the settings."""
+    return [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model), "--port", str(settings.rasa_port),
+        "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
+        "--cors", settings.cors_origins,
+    ]
+
+
 def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = None) -> subprocess.Popen:
     out = open(log_file, "ab") if log_file else None
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "rasa", "run",
-            "--model", str(model), "--port", str(settings.rasa_port),
-            "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
-            "--cors", settings.cors_origins,
-        ],
-        cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
-    )
+    return subprocess.Popen(rasa_command(settings, model), cwd=PROJECT_ROOT, env=_child_env(settings),
+                            stdout=out, stderr=subprocess.STDOUT if out else None)
 
 
 def stop(*processes: subprocess.Popen) -> None:

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from bot.runner import start_rasa_server, stop, wait_until_ready
+from bot.runner import start_rasa_server, wait_until_ready
 from tests.conftest import _throwaway_postgres, bot_running, free_port
 
 

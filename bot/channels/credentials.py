@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from bot.config import Settings
+from bot.deployment.endpoints import write_generated
 
 
 def channel_credentials(settings: Settings) -> dict:
@@ -35,8 +34,5 @@ def channel_credentials(settings: Settings) -> dict:
 
 
 def write_credentials(settings: Settings) -> Path:
-    path = settings.var_dir / "credentials.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "# Written by bot/channels/credentials.py from the settings; edits here are overwritten.\n"
-    path.write_text(text + yaml.safe_dump(channel_credentials(settings), sort_keys=False), encoding="utf-8")
-    return path
+    return write_generated(settings.var_dir / "credentials.yml", channel_credentials(settings),
+                           "bot/channels/credentials.py")

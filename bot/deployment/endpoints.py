@@ -47,9 +47,13 @@ def endpoint_config(settings: Settings) -> dict:
     return config
 
 
-def write_endpoints(settings: Settings) -> Path:
-    path = settings.var_dir / "endpoints.yml"
+def write_generated(path: Path, data: dict, origin: str) -> Path:
+    """A YAML file Rasa reads, made from the settings at every start."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = "# Written by bot/deployment/endpoints.py from the settings; edits here are overwritten.\n"
-    path.write_text(text + yaml.safe_dump(endpoint_config(settings), sort_keys=False), encoding="utf-8")
+    header = f"# Written by {origin} from the settings; edits here are overwritten.\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def write_endpoints(settings: Settings) -> Path:
+    return write_generated(settings.var_dir / "endpoints.yml", endpoint_config(settings), "bot/deployment/endpoints.py")
