@@ -2,28 +2,18 @@
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Optional
 
 from sqlalchemy.orm import sessionmaker
 
 from bot.applications.mail import SmtpSettings, deliver_in_background
-from bot.config import get_settings
-from bot.db import make_engine, make_session_factory, migrate
+from bot.communes.service import shared_repository
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
-_sessions: Optional[sessionmaker] = None
 
 
 def shared_sessions() -> sessionmaker:
-    global _sessions
-    with _lock:
-        if _sessions is None:
-            url = get_settings().database
-            migrate(url)
-            _sessions = make_session_factory(make_engine(url))
-        return _sessions
+    """The action server's one database connection pool, migrated on first use."""
+    return shared_repository().sessions
 
 
 def hand_over(sessions: sessionmaker) -> None:
