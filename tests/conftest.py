@@ -65,6 +65,25 @@ def database_url(request, tmp_path):
 
 
 
+@pytest.fixture(scope="module")
+def seeded_repository(tmp_path_factory):
+    """The commune database of a test module: SQLite, migrated and seeded from knowledge/."""
+    from bot.communes.service import open_repository
+    from bot.config import Settings
+
+    return open_repository(Settings(var_dir=tmp_path_factory.mktemp("db")))
+
+
+def make_tracker(text: str = "", intent: str = "inform_commune", confidence: float = 0.9, slots=None,
+                 events=None, loop=None, entities=None, sender: str = "test-user"):
+    """A rasa-sdk tracker whose last message has this text, intent and entities."""
+    from rasa_sdk import Tracker
+
+    latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
+    return Tracker(sender, slots or {}, latest, events or [], False, None, {"name": loop} if loop else {},
+                   "action_listen")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,7 @@
 """The form validation and the actions around it, with rasa-sdk trackers and a real
 SQLite database seeded from the repository's files."""
 import asyncio
+import functools
 
 import pytest
 import yaml
@@ -10,32 +11,22 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.application_forms as forms
 import actions.applications as apps
 from bot.applications import store
-from bot.communes.service import open_repository
-from bot.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_tracker
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 GROSSHARTHAU, WERDAU = "14625170", "14524300"
 
 
-@pytest.fixture(scope="module")
-def repository(tmp_path_factory):
-    return open_repository(Settings(var_dir=tmp_path_factory.mktemp("db")))
-
-
 @pytest.fixture(autouse=True)
-def databases(repository, monkeypatch):
-    sessions = repository.sessions
-    monkeypatch.setattr(forms, "shared_repository", lambda: repository)
-    monkeypatch.setattr(apps, "shared_repository", lambda: repository)
+def databases(seeded_repository, monkeypatch):
+    sessions = seeded_repository.sessions
+    monkeypatch.setattr(forms, "shared_repository", lambda: seeded_repository)
+    monkeypatch.setattr(apps, "shared_repository", lambda: seeded_repository)
     monkeypatch.setattr(apps, "shared_sessions", lambda: sessions)
     return sessions
 
 
-def tracker(text="", intent="inform_commune", confidence=0.9, slots=None, events=None, loop=None, entities=None):
-    latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
-    return Tracker("chat-42", slots or {}, latest, events or [], False, None, {"name": loop} if loop else {},
-                   "action_listen")
+tracker = functools.partial(make_tracker, sender="chat-42")
 
 
 def run(action, tracker_):

@@ -8,25 +8,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.communes as commune_actions
 from bot.communes.facts import MembershipFact
-from bot.communes.service import open_repository
-from bot.config import Settings
+from tests.conftest import make_tracker
 
 WERDAU, BERNSDORF_ZWICKAU = "14524300", "14524010"
 
 
-@pytest.fixture(scope="module")
-def repository(tmp_path_factory):
-    return open_repository(Settings(var_dir=tmp_path_factory.mktemp("db")))
-
-
 @pytest.fixture(autouse=True)
-def use_repository(repository, monkeypatch):
-    monkeypatch.setattr(commune_actions, "shared_repository", lambda: repository)
+def repository(seeded_repository, monkeypatch):
+    monkeypatch.setattr(commune_actions, "shared_repository", lambda: seeded_repository)
+    return seeded_repository
 
 
-def tracker(text: str, intent: str, slots: dict | None = None, entities: list[dict] | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
-    return Tracker("test-user", slots or {}, latest, [], False, None, {}, "action_listen")
+tracker = make_tracker
 
 
 def run(action, tracker_):
