@@ -84,6 +84,20 @@ def make_tracker(text: str = "", intent: str = "inform_commune", confidence: flo
                    "action_listen")
 
 
+def service_answers(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def require_service(name: str, port: int) -> None:
+    """Skip with a printed reason where a local service (Redis, RabbitMQ) is absent."""
+    if not service_answers(port):
+        message = f"KEIN {name} auf 127.0.0.1:{port} – Test übersprungen"
+        print(message)
+        pytest.skip(message)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

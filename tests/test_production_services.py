@@ -3,30 +3,20 @@ store, RabbitMQ as event broker, and two Rasa replicas serving one conversation.
 import asyncio
 import contextlib
 import json
-import socket
-import threading
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.runner import start_rasa_server, wait_until_ready
-from tests.conftest import _throwaway_postgres, bot_running, free_port
-
-
-def service_answers(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from tests.conftest import _throwaway_postgres, bot_running, free_port, require_service
 
 
 @pytest.fixture
 def services():
-    for name, port in (("Redis", 6379), ("RabbitMQ", 5672)):
-        if not service_answers(port):
-            message = f"KEIN {name} auf 127.0.0.1:{port} – Produktionstest übersprungen"
-            print(message)
-            pytest.skip(message)
+    require_service("Redis", 6379)
+    require_service("RabbitMQ", 5672)
     with contextlib.contextmanager(_throwaway_postgres)() as postgres_url:
         yield postgres_url
 
@@ -76,13 +66,12 @@ def test_two_replicas_on_postgres_redis_and_rabbitmq(trained_model, tmp_path_fac
         assert "11.01.2022" in say(replica_port, "prod-1", "Ist Werdau Mitglied bei ASSKomm?")
         assert "11.01.2022" in say(config.rasa_port, "prod-1", "Und seit wann?")  # context from the other replica
 
-        # ten messages of one conversation at once on both replicas: the Redis lock keeps them in order
-        threads = [threading.Thread(target=say, args=(p, "prod-2", "Was kostet der Beitritt?"))
-                   for p in [config.rasa_port, replica_port] * 5]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(180)
+        # ten messages of one conversation at once on both replicas: the Redis lock serves them
+        # one after the other, and every one is answered and stored
+        with ThreadPoolExecutor(10) as pool:
+            replies = list(pool.map(lambda port: say(port, "prod-2", "Was kostet der Beitritt?"),
+                                    [config.rasa_port, replica_port] * 5))
+        assert all("Quelle" in reply for reply in replies), replies
 
     engine = create_engine(postgres_url, future=True)
     with engine.connect() as connection:

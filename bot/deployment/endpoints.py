@@ -15,10 +15,14 @@ import yaml
 from bot.config import Settings
 
 
+ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
+
+
 def lock_store(url: str) -> dict:
-    """redis://:password@host:6379/2 → Rasa's RedisLockStore settings."""
+    """redis://:password@host:6379/2 → settings of our Redis lock store (Rasa's own one is not
+    safe with several replicas, see bot/deployment/redis_lock_store.py)."""
     parts = urlsplit(url)
-    config = {"type": "redis", "url": parts.hostname or "localhost", "port": parts.port or 6379,
+    config = {"type": ATOMIC_REDIS_LOCK_STORE, "url": parts.hostname or "localhost", "port": parts.port or 6379,
               "db": int(parts.path.strip("/") or 1), "key_prefix": "asskomm"}
     if parts.password:
         config["password"] = unquote(parts.password)
