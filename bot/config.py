@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, Field
+from pydantic import BaseSettings, Field, SecretStr
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +41,18 @@ class Settings(BaseSettings):
     database_url: str = Field("", env="DATABASE_URL")
 
     # Where confirmed applications are sent by e-mail (the LPR's inbox for them). Mail goes
-    # out only when ASSKOMM_SMTP_HOST is set too (bot/applications/mail.py).
+    # out only when smtp_host is set too (bot/applications/mail.py).
     applications_to: str = ""
+    # The mail server for that: empty host = no mail, applications wait in the outbox.
+    # Port 0 means the usual one (465 with smtp_ssl, else 587). The password is only sent
+    # over an encrypted connection (STARTTLS or SSL).
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_from: str = ""
     # The privacy notice users consent to before an application is stored. The operator
     # must point this at their own Datenschutzhinweise.
     privacy_url: str = "https://www.lpr.sachsen.de/"
@@ -70,6 +80,7 @@ class Settings(BaseSettings):
         env = {}
         for name, value in self.dict().items():
             explicit = self.__fields__[name].field_info.extra.get("env")
+            value = value.get_secret_value() if isinstance(value, SecretStr) else value
             env[explicit or f"ASSKOMM_{name.upper()}"] = str(value)
         return env
 

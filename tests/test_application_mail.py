@@ -9,6 +9,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import ValidationError
 from sqlalchemy import inspect, select
 
 from bot.applications import mail
@@ -16,6 +17,7 @@ from tests.conftest import free_port
 from bot.applications.mail import (CLAIM_TIMEOUT, SmtpSettings, deliver_in_background,
                                    deliver_pending, pending_count)
 from bot.applications.models import Application, OutboxMessage
+from bot.config import Settings
 from bot.db import make_engine, make_session_factory, migrate
 from bot.db.models import Base
 
@@ -253,15 +255,12 @@ def test_a_database_error_does_not_raise(tmp_path, smtp_server):
     report = deliver_pending(broken, smtp_server.settings)
     assert (report.sent, report.failed, report.skipped) == (0, 0, 0)
 
-def test_settings_are_none_without_a_host(monkeypatch):
-    for name in ("ASSKOMM_SMTP_HOST", "ASSKOMM_SMTP_PORT", "ASSKOMM_SMTP_USER", "ASSKOMM_SMTP_PASSWORD",
-                 "ASSKOMM_SMTP_STARTTLS", "ASSKOMM_SMTP_SSL", "ASSKOMM_SMTP_FROM"):
-        monkeypatch.delenv(name, raising=False)
-    assert SmtpSettings.from_env() is None
-    monkeypatch.setenv("ASSKOMM_SMTP_HOST", "  ")
-    assert SmtpSettings.from_env() is None
+def test_no_mail_server_without_a_host():
+    assert SmtpSettings.from_settings(Settings()) is None
+    assert SmtpSettings.from_settings(Settings(smtp_host="  ")) is None
 
-def test_settings_from_the_environment(monkeypatch):
+
+def test_mail_server_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSKOMM_SMTP_HOST", "mail.example.org")
     monkeypatch.setenv("ASSKOMM_SMTP_PORT", "2525")
     monkeypatch.setenv("ASSKOMM_SMTP_USER", "bot")
@@ -270,14 +269,22 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSKOMM_SMTP_SSL", "true")
     monkeypatch.setenv("ASSKOMM_SMTP_FROM", SENDER)
 
-    settings = SmtpSettings.from_env()
+    settings = Settings()
+    smtp = SmtpSettings.from_settings(settings)
 
-    assert settings == SmtpSettings(host="mail.example.org", port=2525, username="bot", password="geheim",
-                                    starttls=False, use_ssl=True, sender=SENDER)
-    assert "geheim" not in repr(settings)
+    assert smtp == SmtpSettings(host="mail.example.org", port=2525, username="bot", password="geheim",
+                                starttls=False, use_ssl=True, sender=SENDER)
+    assert "geheim" not in repr(smtp) and "geheim" not in repr(settings)
+    assert settings.as_env()["ASSKOMM_SMTP_PASSWORD"] == "geheim"  # the action server gets the real one
     monkeypatch.setenv("ASSKOMM_SMTP_STARTTLS", "vielleicht")
-    with pytest.raises(ValueError):
-        SmtpSettings.from_env()
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_the_usual_port_follows_the_encryption():
+    assert SmtpSettings.from_settings(Settings(smtp_host="h")).port == 587
+    assert SmtpSettings.from_settings(Settings(smtp_host="h", smtp_ssl=True)).port == 465
+
 
 def test_the_message_carries_the_outbox_id_and_a_bot_message_id():
     message = mail.build_message(mail.EmailParts(7, LPR, UMLAUT_SUBJECT, UMLAUT_BODY), SENDER)

@@ -168,9 +168,6 @@ def allowed_variables() -> set[str]:
     names = set()
     for name, field in Settings.__fields__.items():
         names.add(field.field_info.extra.get("env") or f"ASSKOMM_{name.upper()}")
-    # ASSKOMM_SMTP_* are read from the environment by bot/applications/mail.py itself.
-    mail = (ROOT / "bot" / "applications" / "mail.py").read_text(encoding="utf-8")
-    names |= set(re.findall(r'"(ASSKOMM_SMTP_[A-Z_]+)"', mail))
     assert "DATABASE_URL" in names and "ASSKOMM_SMTP_HOST" in names
     return names
 

@@ -32,16 +32,12 @@ def bot(trained_model, tmp_path_factory, mailbox):
     state = tmp_path_factory.mktemp("state")
     shutil.copytree(ROOT / "knowledge", state / "knowledge")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state,
-                        knowledge_dir=state / "knowledge", applications_to=LPR_INBOX)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ASSKOMM_SMTP_HOST", "127.0.0.1")
-        env.setenv("ASSKOMM_SMTP_PORT", str(controller.port))
-        env.setenv("ASSKOMM_SMTP_STARTTLS", "false")
-        env.setenv("ASSKOMM_SMTP_FROM", "bot@asskomm.example.org")
-        with running_bot(settings, trained_model, log_dir=state) as started:
-            processes = list(started)
-            yield settings, trained_model, processes
-        stop(*processes)  # a Rasa restarted by a test
+                        knowledge_dir=state / "knowledge", applications_to=LPR_INBOX, smtp_host="127.0.0.1",
+                        smtp_port=controller.port, smtp_starttls=False, smtp_from="bot@asskomm.example.org")
+    with running_bot(settings, trained_model, log_dir=state) as started:
+        processes = list(started)
+        yield settings, trained_model, processes
+    stop(*processes)  # a Rasa restarted by a test
 
 
 def say(settings: Settings, sender: str, message: str) -> str:

@@ -194,7 +194,7 @@ def cmd_set_status(sessions, args) -> int:
 def cmd_outbox(sessions, args) -> int:
     print(f"{pending_count(sessions)} E-Mails warten im Postausgang")
     if args.senden:
-        smtp = SmtpSettings.from_env()
+        smtp = SmtpSettings.from_settings(get_settings())
         if smtp is None:
             print("Kein SMTP konfiguriert: ASSKOMM_SMTP_HOST setzen.", file=sys.stderr)
             return 1

@@ -14,7 +14,6 @@ carries the header X-ASSKomm-Outbox-Id, by which the recipient can recognise a r
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 import threading
@@ -28,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.applications.models import OutboxMessage
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,6 @@ MESSAGE_ID_DOMAIN = "asskomm-bot"
 OUTBOX_ID_HEADER = "X-ASSKomm-Outbox-Id"
 MAX_ERROR_LENGTH = 1000
 
-_TRUE = {"1", "true", "yes", "ja", "on"}
-_FALSE = {"0", "false", "no", "nein", "off"}
 
 
 @dataclass
@@ -52,38 +50,20 @@ class SmtpSettings:
     timeout_s: float = 20
 
     @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        """Settings from ASSKOMM_SMTP_*; None when ASSKOMM_SMTP_HOST is unset or empty
-        (mail not configured). Raises ValueError for a malformed port or flag."""
-        host = os.environ.get("ASSKOMM_SMTP_HOST", "").strip()
+    def from_settings(cls, settings: Settings) -> SmtpSettings | None:
+        """The mail server of the settings; None when no host is set (mail not configured)."""
+        host = settings.smtp_host.strip()
         if not host:
             return None
-        use_ssl = _env_flag("ASSKOMM_SMTP_SSL", False)
-        port_text = os.environ.get("ASSKOMM_SMTP_PORT", "").strip()
-        try:
-            port = int(port_text) if port_text else (465 if use_ssl else 587)
-        except ValueError:
-            raise ValueError(f"ASSKOMM_SMTP_PORT ist keine Zahl: {port_text!r}") from None
         return cls(
             host=host,
-            port=port,
-            username=os.environ.get("ASSKOMM_SMTP_USER", "").strip(),
-            password=os.environ.get("ASSKOMM_SMTP_PASSWORD", ""),
-            starttls=_env_flag("ASSKOMM_SMTP_STARTTLS", True),
-            use_ssl=use_ssl,
-            sender=os.environ.get("ASSKOMM_SMTP_FROM", "").strip(),
+            port=settings.smtp_port or (465 if settings.smtp_ssl else 587),
+            username=settings.smtp_user.strip(),
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+            use_ssl=settings.smtp_ssl,
+            sender=settings.smtp_from.strip(),
         )
-
-
-def _env_flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{name} muss true oder false sein, nicht {value!r}")
 
 
 @dataclass

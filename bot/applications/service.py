@@ -7,6 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.applications.mail import SmtpSettings, deliver_in_background
 from bot.communes.service import shared_repository
+from bot.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def shared_sessions() -> sessionmaker:
 
 def hand_over(sessions: sessionmaker) -> None:
     """Sends waiting outbox mail in the background when SMTP is configured."""
-    smtp = SmtpSettings.from_env()
+    smtp = SmtpSettings.from_settings(get_settings())
     if smtp is None:
         log.info("Kein SMTP konfiguriert (ASSKOMM_SMTP_HOST): Anfrage bleibt im Postausgang.")
         return
