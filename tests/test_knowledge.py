@@ -131,6 +131,16 @@ def test_answer_carries_source_line_and_buttons(tmp_path):
     assert KnowledgeBase.from_directory(tmp_path).render("folge").text.endswith("Quelle: B, Stand: November 2021")
 
 
+def test_a_procedure_answer_offers_to_start_the_application(tmp_path, domain):
+    write_entries(tmp_path, [entry(buttons=["request_funding"])])
+    reply = KnowledgeBase.from_directory(tmp_path).render("beispiel")
+    assert reply.buttons == [{"title": "Förderanfrage stellen", "payload": "/request_funding"}]
+    real = KnowledgeBase.from_directory(ROOT / "knowledge")
+    started = {b["payload"] for e in ("join_process", "funding_application", "study") for b in real.render(e).buttons}
+    assert {"/request_join", "/request_funding", "/request_study"} <= started
+    assert {"request_join", "request_funding", "request_study"} <= set(domain["intents"])
+
+
 def test_several_sources_are_listed(tmp_path):
     two = [{"title": "A", "stand": "2020"}, {"title": "B", "stand": "undatiert"}]
     write_entries(tmp_path, [entry(sources=two)])

@@ -68,7 +68,7 @@ class Entry(BaseModel, extra=Extra.forbid):
     title: str  # short label, used on buttons that lead to this entry
     answer: str
     sources: List[Source]
-    buttons: List[str] = []  # ids of follow-up entries
+    buttons: List[str] = []  # ids of follow-up entries, or a form to start (render.FORM_BUTTONS)
 
     @validator("id")
     def _id_format(cls, value: str) -> str:

@@ -23,10 +23,22 @@ def source_line(sources: list[Source]) -> str:
     return "Quellen:\n" + "\n".join(f"- {part}" for part in parts)
 
 
+# Buttons that start an application in the chat instead of leading to another entry, so that
+# an answer about a procedure offers the next step ("So beantragen Sie …" → "Förderanfrage stellen").
+FORM_BUTTONS = {
+    "request_join": "Beitritt anfragen",
+    "request_funding": "Förderanfrage stellen",
+    "request_study": "Studienanfrage stellen",
+}
+
+
 def render_entry(entry: Entry, button_targets: dict[str, Entry]) -> Reply:
     """The entry's answer with its source line; follow-up buttons lead to the targets' intents."""
     buttons = []
     for target_id in entry.buttons:
+        if target_id in FORM_BUTTONS:
+            buttons.append({"title": FORM_BUTTONS[target_id], "payload": f"/{target_id}"})
+            continue
         target = button_targets[target_id]
         if target.intent:
             buttons.append({"title": target.title, "payload": f"/{target.intent}"})

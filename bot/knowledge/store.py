@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.knowledge.model import Entry
-from bot.knowledge.render import Reply, render_entry
+from bot.knowledge.render import FORM_BUTTONS, Reply, render_entry
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class KnowledgeBase:
                 self._by_intent[entry.intent] = entry
         for entry in entries:
             for target in entry.buttons:
+                if target in FORM_BUTTONS:
+                    continue
                 if target not in self.entries:
                     raise KnowledgeError(f"{entry.id}: Button auf unbekannten Eintrag {target!r}")
                 if not self.entries[target].intent:
