@@ -55,6 +55,11 @@ class ActionAnswerCommune(Action):
         text = tracker.latest_message.get("text") or ""
 
         ags = entity(tracker, "commune_ags")
+        if ags is None and not any(c.isalpha() for c in text):
+            # "123", "...", "😀": no name to look for, and no question either
+            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_topics")
+            return []
         if ags is None:
             matcher = repository.matcher()
             match = matcher.find_in_message(text) if not text.startswith("/") else None

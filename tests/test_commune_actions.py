@@ -120,3 +120,29 @@ def test_an_unsure_commune_question_is_still_answered_from_the_database():
     messages, slots = run(ActionClarify(), Tracker("u", {}, latest, [], False, None, {}, "action_listen"))
     assert "Dohna" in messages[0]["text"]
     assert slots["commune_ags"]
+
+
+def test_a_month_only_date_reads_im_not_am_and_the_note_links_its_source():
+    text = ask("Ist Görlitz dabei?")[0][0]["text"]
+    assert "im Juli 2020 unterzeichnet" in text and "am Juli" not in text
+    assert "([Quelle](https://www.behoerden-spiegel.de/" in text and " (https://" not in text
+
+
+def test_a_model_commune_answer_says_each_fact_once():
+    answer, source = ask("Is Plauen scho dabei?")[0][0]["text"].split("\n\n")
+    assert answer.count("Modellkommune") == 1 and source.startswith("Quelle")
+
+
+@pytest.mark.parametrize("value, expected", [("2022-01-11", "am 11.01.2022"), ("2020-07", "im Juli 2020"),
+                                             ("2020", "im Jahr 2020")])
+def test_dates_carry_the_preposition_of_their_precision(value, expected):
+    from bot.communes.facts import on_date
+
+    assert on_date(value) == expected
+
+
+@pytest.mark.parametrize("text", ["123", "...", "😀😀"])
+def test_a_message_without_letters_is_not_taken_for_a_commune_name(text):
+    messages, slots = ask(text, "inform_commune")
+    assert [m["response"] for m in messages] == ["utter_default", "utter_topics"]
+    assert slots == {}

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 
-from bot.communes.facts import SIGNED, german_date
+from bot.communes.facts import SIGNED, german_date, on_date
 from bot.communes.matching import CommuneName, Match
 from bot.communes.repository import CommuneInfo
 from bot.db.models import Commune, Membership
@@ -37,7 +38,7 @@ def membership_source(m: Membership) -> str:
 
 def status_sentence(name: str, m: Membership) -> str:
     via = f" über {_with_article(m.via)}" if m.via else ""
-    date = f" am {german_date(m.agreement_date)}" if m.agreement_date else ""
+    date = f" {on_date(m.agreement_date)}" if m.agreement_date else ""
     if m.status == "modellkommune":
         text = f"{name} ist eine der acht Modellkommunen von ASSKomm seit dem Start 2019."
         if m.agreement_date:
@@ -51,6 +52,14 @@ def status_sentence(name: str, m: Membership) -> str:
                 "Eine Kooperationsvereinbarung ist in meinen Quellen nicht belegt.")
     return (f"{name} wird in meinen Quellen als beteiligte oder beratene Kommune genannt{via}. "
             "Eine unterzeichnete Kooperationsvereinbarung ist dort nicht belegt.")
+
+
+def note_text(note: str) -> str:
+    """A membership note for the reader: its bare source addresses become links."""
+    return _BARE_URL.sub(r"([Quelle](\1)", note)
+
+
+_BARE_URL = re.compile(r"\((https?://[^\s,)]+)")
 
 
 def _with_article(group: str) -> str:
@@ -74,7 +83,7 @@ def membership_reply(info: CommuneInfo) -> Reply:
     if m.prevention_council == "ja":
         parts.append("Laut Quelle gibt es dort einen Kommunalen Präventionsrat.")
     if m.note:
-        parts.append(m.note)
+        parts.append(note_text(m.note))
     buttons = [] if m.status in SIGNED else JOIN_BUTTONS[:1]
     return Reply(" ".join(parts) + "\n\n" + membership_source(m), buttons + JOIN_BUTTONS[1:])
 
@@ -85,7 +94,7 @@ def since_reply(info: CommuneInfo) -> Reply:
         return membership_reply(info)
     if m.agreement_date:
         kind = "Vorvereinbarung" if m.status == "vorvereinbarung" else "Kooperationsvereinbarung"
-        text = f"{commune.name_short} hat die {kind} am {german_date(m.agreement_date)} unterzeichnet."
+        text = f"{commune.name_short} hat die {kind} {on_date(m.agreement_date)} unterzeichnet."
         if m.status == "modellkommune":
             text = f"{commune.name_short} ist seit dem Start 2019 Modellkommune. " + text
     elif m.status == "modellkommune":
@@ -94,7 +103,7 @@ def since_reply(info: CommuneInfo) -> Reply:
         text = (f"Seit wann {commune.name_short} teilnimmt, nennt meine Quelle nicht. "
                 "Der Landespräventionsrat Sachsen kann es Ihnen sagen.")
     if m.note:
-        text += f" {m.note}"
+        text += f" {note_text(m.note)}"
     return Reply(text + "\n\n" + membership_source(m), JOIN_BUTTONS[1:])
 
 

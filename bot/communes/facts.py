@@ -66,3 +66,10 @@ class MembershipFact(BaseModel, extra=Extra.forbid):
 def german_date(value: str) -> str:
     """'2022-01-11' → '11.01.2022', '2021-11' → 'November 2021', '2020' → '2020'."""
     return Source(title="-", stand=value).stand_german()
+
+
+def on_date(value: str) -> str:
+    """The date with the preposition its precision needs: 'am 11.01.2022', 'im Juli 2020',
+    'im Jahr 2020' (sources often give only month or year)."""
+    preposition = {10: "am", 7: "im"}.get(len(value), "im Jahr")
+    return f"{preposition} {german_date(value)}"
