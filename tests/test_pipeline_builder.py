@@ -10,6 +10,11 @@ from bot.nlp import pipeline_builder as builder
 from tests.conftest import ROOT
 
 
+def add_invented_commune(communes_csv):
+    row = "14999999,,Testhausen am Prüfstein,Testhausen,Gemeinde,,,,,,,,,,,,,,"
+    communes_csv.write_text(communes_csv.read_text(encoding="utf-8").rstrip("\n") + f"\n{row}\n", encoding="utf-8")
+
+
 @pytest.fixture
 def no_base_model(monkeypatch):
     monkeypatch.setattr(builder, "_installed_base_version", lambda: None)
@@ -37,6 +42,14 @@ def test_failed_download_builds_offline_german_pipeline(tmp_path, no_base_model)
     assert [(e.text, e.label_) for e in nlp("fragen an den lpr zur rl kommpräv").ents] == [
         ("lpr", "ORG"), ("rl kommpräv", "MISC")
     ]
+    # every commune name, also hyphenated, without Umlaute or with its suffix, is one lemma to the classifier
+    for text, name in [("wie viele einwohner hat wechselburg", ["wechselburg"]),
+                       ("ist aue-bad schlema dabei", ["aue-bad", "schlema"]),
+                       ("wir sind aus floeha", ["floeha"]), ("macht frankenberg/sa. mit", ["frankenberg"])]:
+        masked = [t.text for t in nlp(text) if t.lemma_ == builder.COMMUNE_LEMMA]
+        assert set(name) <= set(masked), text
+    # names that are German words stay words
+    assert [t.lemma_ for t in nlp("die schleife ist lauter")] == ["der", "Schleife", "sein", "laut"]
     assert not builder.needs_build(target)
 
 
@@ -66,18 +79,26 @@ def test_downloaded_base_model_is_used_when_available(tmp_path, monkeypatch):
     assert "asskomm_entity_ruler" in meta["pipeline"]
 
 
-def test_rebuild_when_missing_outdated_or_base_model_appeared(tmp_path, monkeypatch, no_base_model):
+def test_rebuild_when_missing_outdated_new_communes_or_base_model_appeared(tmp_path, monkeypatch, no_base_model):
     target = tmp_path / "pipeline"
-    assert builder.needs_build(target)
-    builder.build_pipeline(target, download=lambda: "offline")
-    assert not builder.needs_build(target)
+    communes = tmp_path / "communes.csv"
+    communes.write_text(builder.COMMUNES_CSV.read_text(encoding="utf-8"), encoding="utf-8")
+    assert builder.needs_build(target, communes)
+    builder.build_pipeline(target, download=lambda: "offline", communes_csv=communes)
+    assert not builder.needs_build(target, communes)
+
+    add_invented_commune(communes)  # an LPR clerk imports a newer list
+    assert builder.needs_build(target, communes)
+    builder.build_pipeline(target, download=lambda: "offline", communes_csv=communes)
+    assert [t.lemma_ for t in spacy.load(target)("testhausen")] == [builder.COMMUNE_LEMMA]
+    assert not builder.needs_build(target, communes)
 
     monkeypatch.setattr(builder, "BUILDER_VERSION", builder.BUILDER_VERSION + 1)
-    assert builder.needs_build(target)
+    assert builder.needs_build(target, communes)
     monkeypatch.setattr(builder, "BUILDER_VERSION", builder.BUILDER_VERSION - 1)
 
     monkeypatch.setattr(builder, "_installed_base_version", lambda: "3.4.0")
-    assert builder.needs_build(target)
+    assert builder.needs_build(target, communes)
 
 
 def test_lookup_variants_keep_existing_keys():
@@ -99,3 +120,23 @@ def test_the_pipeline_rasa_uses_is_built_and_german():
     assert info is not None, "make pipeline / python -m bot.nlp build has not run"
     nlp = spacy.load(settings.spacy_pipeline_dir)
     assert [t.lemma_ for t in nlp("anträge")] == ["Antrag"]
+
+
+def test_a_rebuilt_pipeline_gets_a_new_model_and_a_fresh_rasa_cache(tmp_path, monkeypatch, no_base_model):
+    """Rasa fingerprints SpacyNLP by its folder only: without a cache per pipeline it would
+    reuse features of the pipeline that was there before."""
+    from bot.config import Settings
+    from bot.training import model_path, rasa_cache_dir
+
+    settings = Settings(var_dir=tmp_path)
+    communes = tmp_path / "communes.csv"
+    communes.write_text(builder.COMMUNES_CSV.read_text(encoding="utf-8"), encoding="utf-8")
+    builder.build_pipeline(settings.spacy_pipeline_dir, download=lambda: "offline", communes_csv=communes)
+    before = model_path(settings), rasa_cache_dir(settings)
+
+    add_invented_commune(communes)
+    builder.build_pipeline(settings.spacy_pipeline_dir, download=lambda: "offline", communes_csv=communes)
+    after = model_path(settings), rasa_cache_dir(settings)
+
+    assert before[0] != after[0] and before[1] != after[1]
+    assert after[1].parent == tmp_path / "rasa-cache"

@@ -6,6 +6,12 @@ the pipeline is built offline instead: `spacy.blank("de")` with the lookup lemma
 from spacy-lookups-data. Either way an entity ruler for the programme's names is added,
 and the result is saved to one fixed folder, so config.yml never changes with the base.
 
+Every Saxon commune name (from the repository's Destatis list) gets the lemma
+"kommunenname". The intent classifier reads lemmas, so "Wie viele Einwohner hat Wechselburg?"
+looks to it like the trained "Wie viele Einwohner hat Freiberg?": 418 names, most of which
+no training example contains, no longer decide the intent. Which commune is meant is found
+later, in the actions, by fuzzy matching against the database.
+
 Rasa lowercases the text before spaCy sees it (`case_sensitive: false` in config.yml), and
 users often type without Umlaute ("Foerderung", "Antraege"). The lookup table is keyed by
 correctly spelt, capitalised words, so the offline build adds lowercase and transliterated
@@ -13,6 +19,8 @@ keys that point to the same lemma: "antraege" -> "Antrag" as well as "Anträge" 
 """
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import shutil
 import subprocess
@@ -24,7 +32,9 @@ from typing import Callable
 
 BASE_MODEL = "de_core_news_sm"
 # Raise when the build changes, so that existing pipelines are rebuilt by `make run`.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
+COMMUNES_CSV = Path(__file__).resolve().parents[2] / "knowledge" / "communes" / "communes_sachsen.csv"
+COMMUNE_LEMMA = "kommunenname"
 META_KEY = "asskomm"
 
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -39,6 +49,7 @@ class PipelineInfo:
     lemmatizer: str
     builder_version: int
     download_error: str = ""
+    communes: str = ""  # hash of the commune names whose lemma is COMMUNE_LEMMA
 
     def describe(self) -> str:
         if self.base == BASE_MODEL:
@@ -141,8 +152,44 @@ def programme_patterns() -> list[dict]:
     return patterns
 
 
+def commune_names(communes_csv: Path) -> list[str]:
+    """Commune names as users write them: "Frankenberg/Sa." and "Frankenberg", "Aue-Bad Schlema",
+    "Aue" and "Bad Schlema"."""
+    from bot.communes.names import base_name
+
+    names = set()
+    with communes_csv.open(encoding="utf-8", newline="") as rows:
+        for row in csv.DictReader(rows):
+            short = row["name_short"]
+            names.update([short, base_name(short) or short, *(short.split("-") if "-" in short else [])])
+    return sorted(n for n in names if n.strip())
+
+
+def communes_hash(communes_csv: Path) -> str:
+    return hashlib.sha256("\n".join(commune_names(communes_csv)).encode()).hexdigest()[:12]
+
+
+def add_commune_lemmas(nlp, communes_csv: Path, german_words: set[str]) -> int:
+    """An attribute ruler that gives every token of a commune name the lemma COMMUNE_LEMMA.
+
+    Names that are also German words ("Lauter", "Schleife", "Treuen") keep their lemma: a
+    question about a "Schleife" must not turn into a question about a commune."""
+    patterns = []
+    for name in commune_names(communes_csv):
+        if " " not in name and name.lower() in german_words:
+            continue
+        for variant in {name.lower(), name.lower().translate(_TRANSLITERATION)}:
+            tokens = [t.text for t in nlp.make_doc(variant)]
+            pattern = [{"LOWER": token} for token in tokens]
+            patterns += [{"patterns": [pattern], "attrs": {"LEMMA": COMMUNE_LEMMA}, "index": i}
+                         for i in range(len(tokens))]
+    ruler = nlp.add_pipe("attribute_ruler", name="asskomm_commune_lemmas", last=True)
+    ruler.add_patterns(patterns)
+    return len(patterns)
+
+
 def build_pipeline(
-    target: Path, download: Callable[[], str] = download_base_model
+    target: Path, download: Callable[[], str] = download_base_model, communes_csv: Path = COMMUNES_CSV
 ) -> PipelineInfo:
     """Builds the pipeline into `target` (replacing it atomically) and returns what it is."""
     import spacy
@@ -158,7 +205,8 @@ def build_pipeline(
     if version is not None:
         print(f"Baue spaCy-Pipeline auf {BASE_MODEL} {version} ...", flush=True)
         nlp = spacy.load(BASE_MODEL)
-        info = PipelineInfo(BASE_MODEL, version, f"{BASE_MODEL} (eigener Lemmatisierer)", BUILDER_VERSION)
+        info = PipelineInfo(BASE_MODEL, version, f"{BASE_MODEL} (eigener Lemmatisierer)", BUILDER_VERSION,
+                            communes=communes_hash(communes_csv))
     else:
         print(f"{BASE_MODEL} nicht verfügbar ({error}).", flush=True)
         print("Baue offline: spacy.blank('de') + Lookup-Lemmatisierer aus spacy-lookups-data ...", flush=True)
@@ -166,11 +214,15 @@ def build_pipeline(
         print(f"  Lemma-Tabelle um {added} Kleinschreib- und Umlaut-Varianten ergänzt.", flush=True)
         lookups_version = metadata.version("spacy-lookups-data")
         info = PipelineInfo(
-            "blank:de", spacy.__version__, f"spacy-lookups-data {lookups_version}", BUILDER_VERSION, error
+            "blank:de", spacy.__version__, f"spacy-lookups-data {lookups_version}", BUILDER_VERSION, error,
+            communes=communes_hash(communes_csv),
         )
 
     ruler = nlp.add_pipe("entity_ruler", name="asskomm_entity_ruler", last=True)
     ruler.add_patterns(programme_patterns())
+    german_words = {word.lower() for word in _raw_lemma_table()}
+    count = add_commune_lemmas(nlp, communes_csv, german_words)
+    print(f"  {count} Muster für sächsische Gemeindenamen (Lemma „{COMMUNE_LEMMA}“).", flush=True)
     nlp.meta[META_KEY] = asdict(info)
     nlp.meta["name"] = "asskomm"
 
@@ -192,9 +244,11 @@ def read_info(target: Path) -> PipelineInfo | None:
         return None
 
 
-def needs_build(target: Path) -> bool:
+def needs_build(target: Path, communes_csv: Path = COMMUNES_CSV) -> bool:
     info = read_info(target)
     if info is None or info.builder_version != BUILDER_VERSION:
+        return True
+    if info.communes != communes_hash(communes_csv):  # a new commune list
         return True
     # The real model became available since the offline build: use it.
     return info.base != BASE_MODEL and _installed_base_version() is not None
