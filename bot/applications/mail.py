@@ -37,7 +37,6 @@ OUTBOX_ID_HEADER = "X-ASSKomm-Outbox-Id"
 MAX_ERROR_LENGTH = 1000
 
 
-
 @dataclass
 class SmtpSettings:
     host: str

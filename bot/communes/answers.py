@@ -54,12 +54,12 @@ def status_sentence(name: str, m: Membership) -> str:
             "Eine unterzeichnete Kooperationsvereinbarung ist dort nicht belegt.")
 
 
+_BARE_URL = re.compile(r"\((https?://[^\s,)]+)")
+
+
 def note_text(note: str) -> str:
     """A membership note for the reader: its bare source addresses become links."""
     return _BARE_URL.sub(r"([Quelle](\1)", note)
-
-
-_BARE_URL = re.compile(r"\((https?://[^\s,)]+)")
 
 
 def _with_article(group: str) -> str:

@@ -10,7 +10,6 @@ lock in between, so tickets are unique and served in order across replicas."""
 from __future__ import annotations
 
 import json
-import logging
 import math
 from typing import Callable, Optional, Tuple, TypeVar
 
@@ -18,8 +17,6 @@ import redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
-
-logger = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 Change = Callable[[Optional[TicketLock]], Tuple[Result, Optional[TicketLock]]]
