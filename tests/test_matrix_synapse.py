@@ -203,6 +203,13 @@ def start_bridge(matrix_python: Path, homeserver: str, user: str, password: str,
     return process
 
 
+def wait_for_bridge_start(process) -> None:
+    """Until the bridge logs that it runs; a bridge that exits instead fails with its log."""
+    wait_until(lambda: b"Br\xc3\xbccke l\xc3\xa4uft" in process.log_path.read_bytes() or process.poll() is not None,
+               60, "Brücke gestartet")
+    assert process.poll() is None, process.log_path.read_text()
+
+
 def stop(process) -> None:
     process.terminate()
     try:
@@ -219,9 +226,7 @@ def bridge(matrix_python, synapse, bot, tmp_path_factory):
     process = start_bridge(matrix_python, base, "asskomm", "bot-passwort-1",
                            f"http://localhost:{settings.rasa_port}", tmp_path_factory.mktemp("bridge"))
     try:
-        wait_until(lambda: b"Br\xc3\xbccke l\xc3\xa4uft" in process.log_path.read_bytes() or process.poll() is not None,
-                   60, "Brücke gestartet")
-        assert process.poll() is None, process.log_path.read_text()
+        wait_for_bridge_start(process)
         yield process, bot_user.user_id
     finally:
         stop(process)
@@ -306,8 +311,7 @@ def test_rasa_unreachable_gets_a_polite_message_and_the_bridge_keeps_running(mat
     process = start_bridge(matrix_python, base, "asskomm-offline", "offline-passwort-1",
                            f"http://127.0.0.1:{free_port()}", tmp_path_factory.mktemp("bridge-offline"))
     try:
-        wait_until(lambda: b"Br\xc3\xbccke l\xc3\xa4uft" in process.log_path.read_bytes() or process.poll() is not None,
-                   60, "Brücke gestartet")
+        wait_for_bridge_start(process)
         dora = account("dora", "dora-passwort-1")
         room = room_with_bot(dora, lonely.user_id)
         ask(dora, room, lonely.user_id, "Was ist ASSKomm?", "Der Assistent ist gerade nicht erreichbar.")
@@ -328,7 +332,7 @@ def test_after_a_restart_the_bridge_answers_what_came_meanwhile_and_nothing_twic
     erik = account("erik", "erik-passwort-1")
     process = start()
     try:
-        wait_until(lambda: b"Br\xc3\xbccke l\xc3\xa4uft" in process.log_path.read_bytes(), 60, "Brücke gestartet")
+        wait_for_bridge_start(process)
         room = room_with_bot(erik, helper.user_id)
         ask(erik, room, helper.user_id, "Was ist ASSKomm?", "Quelle")
     finally:
