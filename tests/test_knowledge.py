@@ -182,3 +182,61 @@ def test_broken_edit_keeps_the_last_good_answers(tmp_path):
     touch_later(path, path.read_text(encoding="utf-8").replace("stand: irgendwann", "stand: 2024-10"))
     assert "Oktober 2024" in live.get().render("contact").text
     assert live.last_error is None
+
+
+def test_every_entry_has_a_topic_and_every_topic_answers_what_it_is():
+    """Follow-ups need the subject of each answer; "Was ist das?" must work for every subject."""
+    kb = KnowledgeBase.from_directory(KNOWLEDGE)
+    for entry in kb.entries.values():
+        assert entry.topic in kb.topics, entry.id
+    for topic in kb.topics:
+        assert kb.entry_for(topic, "what") is not None, f"Thema {topic} ohne Eintrag mit Aspekt 'what'"
+
+
+def test_follow_up_lookup_by_topic_and_aspect():
+    kb = KnowledgeBase.from_directory(KNOWLEDGE)
+    assert kb.entry_for("study", "cost").id == "study_cost"
+    assert kb.entry_for("joining", "cost").id == "join_cost"
+    assert kb.entry_for("study", "funding") is None
+
+
+def test_topic_keywords_match_word_beginnings_only():
+    kb = KnowledgeBase.from_directory(KNOWLEDGE)
+    assert kb.topics_named("Was ist ein Kommunaler Präventionsrat?") == {"council"}
+    assert "council" not in kb.topics_named("Wo sitzt der Landespräventionsrat?")
+    assert kb.topics_named("Was kostet das?") == set()
+    assert kb.topics_named("Bis wann muss der Förderantrag da sein?") == {"funding"}
+
+
+def _write(directory: Path, name: str, text: str) -> None:
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+ENTRY = """entries:
+  - id: a
+    intent: ask_a
+    title: A
+    topic: {topic}
+    aspects: [{aspects}]
+    answer: Antwort
+    sources: [{{title: Q, stand: "2020"}}]
+"""
+
+
+@pytest.mark.parametrize("topic,aspects,message", [
+    ("unbekannt", "what", "unbekanntes Thema"),
+    ("t", "preis", "unbekannter Aspekt"),
+])
+def test_entries_with_unknown_topic_or_aspect_are_refused(tmp_path, topic, aspects, message):
+    _write(tmp_path, "topics.yml", "topics:\n  - {id: t, title: T, keywords: [t]}\n")
+    _write(tmp_path, "a.yml", ENTRY.format(topic=topic, aspects=aspects))
+    with pytest.raises(KnowledgeError, match=message):
+        KnowledgeBase.from_directory(tmp_path)
+
+
+def test_two_entries_for_one_topic_and_aspect_are_refused(tmp_path):
+    _write(tmp_path, "topics.yml", "topics:\n  - {id: t, title: T, keywords: [t]}\n")
+    _write(tmp_path, "a.yml", ENTRY.format(topic="t", aspects="cost"))
+    _write(tmp_path, "b.yml", ENTRY.format(topic="t", aspects="cost").replace("id: a", "id: b").replace("ask_a", "ask_b"))
+    with pytest.raises(KnowledgeError, match="zwei Einträge"):
+        KnowledgeBase.from_directory(tmp_path)

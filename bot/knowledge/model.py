@@ -12,6 +12,22 @@ from pydantic import BaseModel, Extra, validator
 STAND_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$|^undatiert$")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
+# What a short follow-up can ask about the topic just discussed ("Was kostet das?" after the
+# study programme is the study's cost). An entry names the aspects it answers for its topic;
+# bot/conversation/followups.py finds the entry for (current topic, asked aspect).
+ASPECTS = {
+    "what": "Was ist das, worum geht es?",
+    "how": "Wie geht das, welche Schritte?",
+    "cost": "Was kostet das, gibt es einen Eigenanteil?",
+    "when": "Wann, seit wann, bis wann?",
+    "duration": "Wie lange dauert das?",
+    "who": "Wer darf, wer macht mit, für wen?",
+    "funding": "Gibt es dafür Geld?",
+    "contact": "An wen wende ich mich?",
+    "count": "Wie viele?",
+    "benefit": "Was bringt das, was bekommt man?",
+}
+
 _MONTHS = [
     "Januar", "Februar", "März", "April", "Mai", "Juni",
     "Juli", "August", "September", "Oktober", "November", "Dezember",
@@ -69,6 +85,10 @@ class Entry(BaseModel, extra=Extra.forbid):
     answer: str
     sources: List[Source]
     buttons: List[str] = []  # ids of follow-up entries, or a form to start (render.FORM_BUTTONS)
+    # The subject of the conversation after this answer (a topic id of knowledge/topics.yml),
+    # and which follow-up questions about that subject this entry answers (ASPECTS).
+    topic: Optional[str] = None
+    aspects: List[str] = []
 
     @validator("id")
     def _id_format(cls, value: str) -> str:
@@ -82,8 +102,40 @@ class Entry(BaseModel, extra=Extra.forbid):
             raise ValueError("leere Antwort")
         return value.strip()
 
+    @validator("aspects", each_item=True)
+    def _known_aspect(cls, value: str) -> str:
+        if value not in ASPECTS:
+            raise ValueError(f"unbekannter Aspekt {value!r} (bekannt: {', '.join(ASPECTS)})")
+        return value
+
     @validator("sources")
     def _has_sources(cls, value: List[Source]) -> List[Source]:
         if not value:
             raise ValueError("Eintrag ohne Quelle")
+        return value
+
+
+class Topic(BaseModel, extra=Extra.forbid):
+    """A subject a conversation can be about; its words tell whether a message names it."""
+
+    id: str
+    title: str
+    # Lower-case word beginnings: a message with a word that starts with one names this topic
+    # ("förder" names funding in "Förderung"; "präventionsrat" is not found in "Landespräventionsrat").
+    keywords: List[str]
+
+    def named_in(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(re.search(r"(?<!\w)" + re.escape(keyword), lowered) for keyword in self.keywords)
+
+    @validator("id")
+    def _id_format(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"ungültige id {value!r} (klein, a-z, 0-9, _)")
+        return value
+
+    @validator("keywords", each_item=True)
+    def _keyword_lower(cls, value: str) -> str:
+        if not value.strip() or value != value.lower():
+            raise ValueError(f"Stichwort {value!r} muss kleingeschrieben und nicht leer sein")
         return value

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.knowledge.model import Entry
+from bot.knowledge.model import Entry, Topic
 from bot.knowledge.render import FORM_BUTTONS, Reply, render_entry
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,15 @@ class KnowledgeError(ValueError):
 class KnowledgeBase:
     """An immutable, checked set of entries."""
 
-    def __init__(self, entries: list[Entry]):
+    def __init__(self, entries: list[Entry], topics: list[Topic] = ()):
         self.entries = {}
         self._by_intent = {}
+        self.topics = {}
+        for topic in topics:
+            if topic.id in self.topics:
+                raise KnowledgeError(f"Thema {topic.id!r} kommt mehrfach vor")
+            self.topics[topic.id] = topic
+        self._by_topic_aspect: dict[tuple[str, str], Entry] = {}
         for entry in entries:
             if entry.id in self.entries:
                 raise KnowledgeError(f"id {entry.id!r} kommt mehrfach vor")
@@ -35,6 +41,18 @@ class KnowledgeBase:
                         f"{self._by_intent[entry.intent].id!r} und {entry.id!r}"
                     )
                 self._by_intent[entry.intent] = entry
+            if entry.topic is not None and entry.topic not in self.topics:
+                raise KnowledgeError(f"{entry.id}: unbekanntes Thema {entry.topic!r} (topics.yml)")
+            if entry.aspects and entry.topic is None:
+                raise KnowledgeError(f"{entry.id}: Aspekte ohne Thema")
+            for aspect in entry.aspects:
+                key = (entry.topic, aspect)
+                if key in self._by_topic_aspect:
+                    raise KnowledgeError(
+                        f"Thema {entry.topic!r}, Aspekt {aspect!r} hat zwei Einträge: "
+                        f"{self._by_topic_aspect[key].id!r} und {entry.id!r}"
+                    )
+                self._by_topic_aspect[key] = entry
         for entry in entries:
             for target in entry.buttons:
                 if target in FORM_BUTTONS:
@@ -47,6 +65,7 @@ class KnowledgeBase:
     @classmethod
     def from_directory(cls, directory: Path) -> "KnowledgeBase":
         entries: list[Entry] = []
+        topics: list[Topic] = []
         files = sorted(directory.glob("*.yml"))
         if not files:
             raise KnowledgeError(f"keine Wissensdateien (*.yml) in {directory}")
@@ -55,16 +74,19 @@ class KnowledgeBase:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise KnowledgeError(f"{path.name}: kein gültiges YAML: {exc}") from exc
-            raw_entries = data.get("entries") if isinstance(data, dict) else None
-            if not isinstance(raw_entries, list):
-                raise KnowledgeError(f"{path.name}: erwartet eine Liste 'entries:'")
-            for index, raw in enumerate(raw_entries):
-                try:
-                    entries.append(Entry.parse_obj(raw))
-                except ValidationError as exc:
-                    name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
-                    raise KnowledgeError(f"{path.name}, Eintrag {name}: {exc}") from exc
-        return cls(entries)
+            if not isinstance(data, dict) or not ({"entries", "topics"} & set(data)):
+                raise KnowledgeError(f"{path.name}: erwartet eine Liste 'entries:' (oder 'topics:')")
+            for key, model, target in (("entries", Entry, entries), ("topics", Topic, topics)):
+                raw_items = data.get(key, [])
+                if not isinstance(raw_items, list):
+                    raise KnowledgeError(f"{path.name}: '{key}:' muss eine Liste sein")
+                for index, raw in enumerate(raw_items):
+                    try:
+                        target.append(model.parse_obj(raw))
+                    except ValidationError as exc:
+                        name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+                        raise KnowledgeError(f"{path.name}, Eintrag {name}: {exc}") from exc
+        return cls(entries, topics)
 
     @property
     def intents(self) -> set[str]:
@@ -72,6 +94,14 @@ class KnowledgeBase:
 
     def entry_for_intent(self, intent: str) -> Entry | None:
         return self._by_intent.get(intent)
+
+    def entry_for(self, topic: str, aspect: str) -> Entry | None:
+        """The entry that answers this aspect of this topic ("cost" of "study")."""
+        return self._by_topic_aspect.get((topic, aspect))
+
+    def topics_named(self, text: str) -> set[str]:
+        """Topics whose keywords occur in the text (lower-cased): the message names them."""
+        return {topic.id for topic in self.topics.values() if topic.named_in(text)}
 
     def render(self, entry_id: str) -> Reply:
         return render_entry(self.entries[entry_id], self.entries)
