@@ -1,4 +1,6 @@
-"""Answers from the knowledge base: the one way a fact reaches the user."""
+"""Answers from the knowledge base: the one way a fact reaches the user. A question is
+answered in the context of the conversation (bot/conversation/followups.py): "Was kostet
+das?" after the study programme gets the study's cost."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.conversation.followups import entries_with_aspect, resolve
 from bot.knowledge import shared_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -15,9 +18,20 @@ log = logging.getLogger(__name__)
 
 def utter_entry(dispatcher: CollectingDispatcher, entry_id: str) -> list[dict[str, Any]]:
     """Sends a knowledge entry with its source line and buttons; returns the slot events."""
-    reply = shared_knowledge_base().get().render(entry_id)
+    kb = shared_knowledge_base().get()
+    reply = kb.render(entry_id)
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-    return [SlotSet("last_knowledge_id", entry_id), SlotSet("fallback_count", 0.0)]
+    return [SlotSet("last_knowledge_id", entry_id), SlotSet("current_topic", kb.entries[entry_id].topic),
+            SlotSet("fallback_count", 0.0)]
+
+
+def ask_which_topic(dispatcher: CollectingDispatcher, aspect: str) -> list[dict[str, Any]]:
+    """A follow-up ("Was kostet das?") with no topic to refer to: offer the topics it may mean."""
+    kb = shared_knowledge_base().get()
+    buttons = [{"title": kb.entries[i].title, "payload": f"/{kb.entries[i].intent}"}
+               for i in entries_with_aspect(kb, aspect)]
+    dispatcher.utter_message(response="utter_which_topic", buttons=buttons)
+    return []
 
 
 class ActionAnswerFromKnowledge(Action):
@@ -26,10 +40,19 @@ class ActionAnswerFromKnowledge(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        entry = shared_knowledge_base().get().entry_for_intent(intent) if intent else None
-        if entry is None:
+        kb = shared_knowledge_base().get()
+        text = tracker.latest_message.get("text") or ""
+        resolution = resolve(kb, intent, text, tracker.get_slot("current_topic")) if intent else None
+        if resolution is not None and resolution.commune_question:
+            from actions.communes import ActionAnswerCommune  # the commune just discussed
+
+            tracker.slots["commune_question"] = resolution.commune_question
+            return await ActionAnswerCommune().run(dispatcher, tracker, domain)
+        if resolution is not None and resolution.ask_aspect:
+            return ask_which_topic(dispatcher, resolution.ask_aspect)
+        if resolution is None or resolution.entry_id is None:
             # Tests keep every ask_* intent covered; this only guards a half-edited knowledge base.
             log.error("Kein Wissenseintrag für Intent %r", intent)
             dispatcher.utter_message(response="utter_knowledge_missing")
             return utter_entry(dispatcher, "contact")
-        return utter_entry(dispatcher, entry.id)
+        return utter_entry(dispatcher, resolution.entry_id)

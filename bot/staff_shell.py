@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from bot.conversation.splitting import split_questions
 from bot.knowledge import shared_knowledge_base
 from bot.knowledge.render import source_line
 
@@ -58,6 +59,13 @@ class StaffShell:
         return True
 
     async def ask(self, text: str) -> None:
+        # Two questions in one line are two turns, as in every channel (bot/channels/splitting.py).
+        parts = split_questions(text)
+        if len(parts) > 1:
+            for part in parts:
+                self.say(f"(Teilfrage: {part})")
+                await self.ask(part)
+            return
         parse = await self.agent.parse_message(text) if self.debug else None
         before = await self._events_count()
         replies = await self.agent.handle_text(text, sender_id=self.sender) or []

@@ -5,6 +5,7 @@ Rasa 3.6.21 calls python-socketio's `enter_room` without `await`. With python-so
 browser's socket never joins the session's room and every bot reply is silently lost. This
 channel registers the same `session_request` handler with the call awaited; everything else
 (protocol, events, paths) is Rasa's own, so widgets such as rasa-webchat keep working.
+Two questions in one message are answered one after the other (bot/channels/splitting.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.channels.splitting import answering_each_question
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +29,7 @@ class SocketIOChannel(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(answering_each_question(on_new_message))
         sio = self.sio
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:

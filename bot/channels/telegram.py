@@ -17,8 +17,10 @@ from aiogram import Bot
 from aiogram.bot.api import TELEGRAM_PRODUCTION, TelegramAPIServer
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
+from sanic import Blueprint
 
 from bot.channels.formatting import markdown_to_html
+from bot.channels.splitting import OnNewMessage, answering_each_question
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class TelegramChannel(TelegramInput):
         return channel
 
     api_url: Optional[Text] = None
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        return super().blueprint(answering_each_question(on_new_message))
 
     def get_output_channel(self) -> TelegramOutput:
         channel = TelegramApiOutput(self.access_token, self.api_url)

@@ -1,0 +1,28 @@
+"""Every channel hands a user's message to Rasa through this wrapper, so that a message with
+two questions is answered as two turns, in order (bot/conversation/splitting.py says where a
+message is cut). The parts keep the original message in their metadata for the record."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.conversation.splitting import split_questions
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def answering_each_question(on_new_message: OnNewMessage) -> OnNewMessage:
+    async def handle(message: UserMessage) -> None:
+        parts = split_questions(message.text or "")
+        if len(parts) < 2:
+            await on_new_message(message)
+            return
+        for index, part in enumerate(parts, start=1):
+            metadata = {**(message.metadata or {}), "split": {"part": index, "of": len(parts)}}
+            await on_new_message(UserMessage(
+                part, message.output_channel, message.sender_id, input_channel=message.input_channel,
+                metadata=metadata,
+            ))
+
+    return handle
