@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.communes import ActionAnswerCommune
 from bot.conversation.followups import entries_with_aspect, resolve
 from bot.knowledge import shared_knowledge_base
 
@@ -44,12 +45,15 @@ class ActionAnswerFromKnowledge(Action):
         text = tracker.latest_message.get("text") or ""
         resolution = resolve(kb, intent, text, tracker.get_slot("current_topic")) if intent else None
         if resolution is not None and resolution.commune_question:
-            from actions.communes import ActionAnswerCommune  # the commune just discussed
-
             tracker.slots["commune_question"] = resolution.commune_question
             return await ActionAnswerCommune().run(dispatcher, tracker, domain)
         if resolution is not None and resolution.ask_aspect:
             return ask_which_topic(dispatcher, resolution.ask_aspect)
+        if resolution is not None and resolution.unanswered_topic:
+            # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
+            dispatcher.utter_message(response="utter_no_answer_on_topic",
+                                     topic=kb.topics[resolution.unanswered_topic].title)
+            return utter_entry(dispatcher, "contact")
         if resolution is None or resolution.entry_id is None:
             # Tests keep every ask_* intent covered; this only guards a half-edited knowledge base.
             log.error("Kein Wissenseintrag für Intent %r", intent)

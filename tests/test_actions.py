@@ -37,7 +37,44 @@ def test_every_knowledge_intent_is_answered_with_source(intent):
     assert len(messages) == 1
     assert messages[0]["text"].startswith(entry.answer)
     assert "Stand: " in messages[0]["text"] and ("Quelle: " in messages[0]["text"] or "Quellen:" in messages[0]["text"])
-    assert slot_events(events) == {"last_knowledge_id": entry.id, "fallback_count": 0.0}
+    assert slot_events(events) == {"last_knowledge_id": entry.id, "current_topic": entry.topic, "fallback_count": 0.0}
+
+
+def tracker_in_context(intent: str, text: str, slots: dict) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "intent_ranking": [], "entities": []}
+    return Tracker("test-user", slots, latest, [], False, None, {}, "action_listen")
+
+
+def test_a_follow_up_is_answered_for_the_current_topic():
+    messages, events = run(ActionAnswerFromKnowledge(),
+                           tracker_in_context("followup_cost", "Was kostet das?", {"current_topic": "study"}))
+    assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["study_cost"].answer)
+    assert slot_events(events)["current_topic"] == "study"
+
+
+def test_a_follow_up_on_a_commune_answers_for_that_commune(seeded_repository, monkeypatch):
+    import actions.communes as commune_actions
+
+    monkeypatch.setattr(commune_actions, "shared_repository", lambda: seeded_repository)
+    messages, _ = run(ActionAnswerFromKnowledge(), tracker_in_context(
+        "followup_when", "Und seit wann?", {"current_topic": "commune", "commune_ags": "14524300"}))
+    assert "Werdau" in messages[0]["text"] and "2022" in messages[0]["text"]
+
+
+def test_a_follow_up_the_sources_do_not_answer_says_so_and_names_the_lpr():
+    messages, events = run(ActionAnswerFromKnowledge(),
+                           tracker_in_context("followup_duration", "Wie lange dauert das?", {"current_topic": "funding"}))
+    assert messages[0]["response"] == "utter_no_answer_on_topic"
+    assert messages[0]["topic"] == "Förderung nach der RL KommPräv"
+    assert "lpr@smi.sachsen.de" in messages[1]["text"]
+
+
+def test_a_follow_up_with_no_topic_asks_which_is_meant():
+    messages, events = run(ActionAnswerFromKnowledge(),
+                           tracker_in_context("followup_cost", "Was kostet das?", {}))
+    assert messages[0]["response"] == "utter_which_topic"
+    payloads = {b["payload"] for b in messages[0]["buttons"]}
+    assert {"/ask_study_cost", "/ask_join_cost"} <= payloads
 
 
 def test_join_answer_names_steps_and_buttons():

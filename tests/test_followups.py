@@ -41,6 +41,11 @@ def test_cost_after_a_commune_is_the_cost_of_joining(kb):
     assert resolve(kb, "followup_cost", "Was kostet das?", "commune") == Resolution(entry_id="join_cost")
 
 
+def test_an_aspect_the_sources_do_not_cover_is_said_so(kb):
+    assert resolve(kb, "followup_duration", "Wie lange dauert das?", "funding") == Resolution(
+        unanswered_topic="funding")
+
+
 def test_a_follow_up_without_a_topic_asks_back(kb):
     assert resolve(kb, "followup_cost", "Was kostet das?", None) == Resolution(ask_aspect="cost")
 

@@ -45,6 +45,7 @@ class Resolution:
     entry_id: Optional[str] = None  # answer from this knowledge entry
     commune_question: Optional[str] = None  # answer this question about the current commune
     ask_aspect: Optional[str] = None  # the topic is unclear: ask which one is meant
+    unanswered_topic: Optional[str] = None  # the sources say nothing on this aspect of the topic
 
 
 def _is_short(text: str) -> bool:
@@ -61,6 +62,8 @@ def resolve_followup(kb: KnowledgeBase, aspect: str, current_topic: Optional[str
     entry = kb.entry_for(topic, aspect) if topic else None
     if entry is None and aspect in GENERAL_ENTRIES and (topic or aspect == "contact"):
         return Resolution(entry_id=GENERAL_ENTRIES[aspect])
+    if entry is None and topic:
+        return Resolution(unanswered_topic=topic)
     if entry is None:
         return Resolution(ask_aspect=aspect)
     return Resolution(entry_id=entry.id)
