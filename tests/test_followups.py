@@ -65,3 +65,26 @@ def test_a_question_that_names_its_topic_or_is_long_keeps_its_own_answer(kb, tex
 
 def test_without_context_the_intent_decides(kb):
     assert resolve(kb, "ask_join_cost", "Was kostet das?", None) == Resolution(entry_id="join_cost")
+
+
+def ranking(*pairs):
+    return [{"name": "nlu_fallback", "confidence": 0.45}] + [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_an_unsure_follow_up_is_answered_when_the_context_makes_it_clear(kb):
+    from bot.conversation.followups import unsure_followup
+
+    assert unsure_followup(kb, ranking(("followup_how", 0.4), ("ask_study", 0.2)), "und wie macht man das?",
+                           "funding") == Resolution(entry_id="funding_application")
+
+
+@pytest.mark.parametrize("pairs,text,topic", [
+    ([("followup_how", 0.4)], "und wie macht man das?", None),  # no context
+    ([("followup_how", 0.2)], "und wie macht man das?", "funding"),  # too unsure
+    ([("greet", 0.6)], "moin", "funding"),  # not a question about a topic
+    ([("followup_how", 0.6)], "ich hätte da mal eine ganz lange Frage zu etwas ganz anderem", "funding"),
+])
+def test_an_unsure_message_is_not_taken_for_a_follow_up_without_reason(kb, pairs, text, topic):
+    from bot.conversation.followups import unsure_followup
+
+    assert unsure_followup(kb, ranking(*pairs), text, topic) is None

@@ -89,3 +89,23 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
 def entries_with_aspect(kb: KnowledgeBase, aspect: str) -> list[str]:
     """Entry ids that answer this aspect for some topic, for asking back which is meant."""
     return [entry.id for entry in kb.entries.values() if aspect in entry.aspects and entry.intent]
+
+
+# An unsure follow-up ("und wie gründet man den?" below the NLU threshold) is still answered
+# for the current topic when its best guess is a follow-up or a knowledge question this sure.
+MIN_UNSURE_FOLLOWUP_CONFIDENCE = 0.3
+
+
+def unsure_followup(kb: KnowledgeBase, ranking: list[dict], text: str,
+                    current_topic: Optional[str]) -> Optional[Resolution]:
+    """The answer to a message the NLU was unsure about, if the context makes it clear."""
+    if not current_topic or not _is_short(text):
+        return None
+    guesses = [item for item in ranking if item.get("name") != "nlu_fallback"]
+    if not guesses or (guesses[0].get("confidence") or 0) < MIN_UNSURE_FOLLOWUP_CONFIDENCE:
+        return None
+    intent = guesses[0]["name"]
+    if intent not in FOLLOWUP_ASPECTS and kb.entry_for_intent(intent) is None:
+        return None
+    resolution = resolve(kb, intent, text, current_topic)
+    return resolution if (resolution.entry_id or resolution.commune_question) else None
