@@ -72,7 +72,8 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> sub
 def rasa_command(settings: Settings, model: Path) -> list[str]:
     """`rasa run` with the channels and endpoints written from the settings."""
     return [
-        sys.executable, "-m", "rasa", "run",
+        # Rasa's own `rasa run`, with our fixes for Rasa 3.6.21 (bot/deployment/rasa_process.py)
+        sys.executable, "-m", "bot.deployment.rasa_process", "run",
         "--model", str(model), "--port", str(settings.rasa_port),
         "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
         "--cors", settings.cors_origins,

@@ -114,6 +114,10 @@ class StaffShell:
 
 async def load(model: Path, endpoints_file: Path):
     from rasa.core.agent import load_agent
+
+    from bot.deployment.rasa_process import apply_fixes
+
+    apply_fixes()
     from rasa.core.utils import AvailableEndpoints
 
     endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))

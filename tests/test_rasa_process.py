@@ -1,0 +1,53 @@
+"""Rasa as our servers run it: the action server's answers are checked as strictly as Rasa
+checks them, with a schema validator built once instead of on every action call."""
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from bot.deployment import rasa_process
+from bot.runner import rasa_command
+
+
+@pytest.fixture
+def fixed_action():
+    original = RemoteAction._validate_action_result
+    rasa_process.apply_fixes()
+    yield RemoteAction("action_answer_from_knowledge", None)
+    RemoteAction._validate_action_result = original
+
+
+def test_a_valid_action_server_answer_passes(fixed_action):
+    answer = {"events": [{"event": "slot", "name": "current_topic", "value": "study"}],
+              "responses": [{"text": "Antwort", "buttons": []}]}
+    assert fixed_action._validate_action_result(answer) is True
+
+
+@pytest.mark.parametrize("answer", [
+    {"events": "keine Liste"},
+    {"events": [{"name": "ohne Art"}]},
+    {"responses": [{"text": 1}], "events": [{"event": 7}]},
+])
+def test_an_invalid_answer_is_refused_as_rasa_refuses_it(fixed_action, answer):
+    from jsonschema import validate
+
+    with pytest.raises(ValidationError):  # Rasa's own check refuses it too
+        validate(answer, RemoteAction.action_response_format_spec())
+    with pytest.raises(ValidationError) as raised:
+        fixed_action._validate_action_result(answer)
+    assert "Failed to validate Action server response" in raised.value.message
+
+
+def test_the_schema_is_checked_once_not_per_call(fixed_action, monkeypatch):
+    validator_class = type(rasa_process._action_response_validator())  # built
+    calls = []
+    monkeypatch.setattr(validator_class, "check_schema", classmethod(lambda cls, schema: calls.append(schema)))
+    for _ in range(5):
+        fixed_action._validate_action_result({"events": [], "responses": []})
+    assert calls == []
+
+
+def test_the_runner_starts_rasa_with_the_fixes(tmp_path):
+    from bot.config import Settings
+
+    command = rasa_command(Settings(var_dir=tmp_path), tmp_path / "model.tar.gz")
+    assert command[1:4] == ["-m", "bot.deployment.rasa_process", "run"]
