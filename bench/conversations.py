@@ -340,10 +340,11 @@ def failures(results: list[ConversationResult]) -> list[dict]:
     return found
 
 
-def report(conversations: ConversationSet, url: str, results: list[ConversationResult]) -> dict:
+def report(conversations: ConversationSet, url: str, results: list[ConversationResult],
+           all_turns: bool = False) -> dict:
     scores = score_by_category(results)
     total = total_of(scores)
-    return {
+    summary = {
         "set": conversations.name,
         "url": url,
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -357,6 +358,9 @@ def report(conversations: ConversationSet, url: str, results: list[ConversationR
         "out_of_scope": asdict(scope_measure(results)) if conversations.out_of_scope_marker else None,
         "failures": failures(results),
     }
+    if all_turns:  # to check that passes are deserved, not only why failures failed
+        summary["conversations_in_full"] = [{**asdict(r), "passed": r.passed} for r in results]
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="Sekunden je Nachricht")
     parser.add_argument("--category", action="append", help="nur diese Kategorie(n)")
     parser.add_argument("--show-failures", action="store_true", help="fehlgeschlagene Züge ausgeben")
+    parser.add_argument("--all-turns", action="store_true", help="im JSON auch bestandene Züge mit Antwort")
     args = parser.parse_args(argv)
 
     reports, markdown = [], []
@@ -379,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             conversations = ConversationSet(conversations.name, conversations.today, kept)
         results = run(conversations, args.url, concurrency=args.concurrency, timeout_s=args.timeout)
         scores = score_by_category(results)
-        result = report(conversations, args.url, results)
+        result = report(conversations, args.url, results, all_turns=args.all_turns)
         reports.append(result)
         print(f"\n== {conversations.name} ({len(results)} Gespräche; Erwartungen für den "
               f"{conversations.today or 'beliebigen Tag'}) ==")

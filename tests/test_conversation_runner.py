@@ -149,6 +149,15 @@ def test_counts_per_category(results):
     assert (total.conversations, total.fully_right, total.turns, total.turns_passed) == (7, 3, 9, 5)
 
 
+def test_the_full_report_keeps_passed_turns_with_their_replies(results):
+    from bench.conversations import report
+
+    by_id, _ = results
+    full = report(parse_set(SET, "probe"), "http://x", list(by_id.values()), all_turns=True)
+    niesky = next(c for c in full["conversations_in_full"] if c["id"] == "niesky")
+    assert niesky["passed"] and niesky["turns"][1]["reply"] == "Seit dem 11. Juli 2022."
+
+
 def test_score_turn_reports_what_is_missing_and_what_is_forbidden():
     turn = Turn("x", expect_all=("110", "112"), reject=("Dazu kann ich leider nichts sagen",))
     result = score_turn(turn, 1, [{"text": "Rufen Sie 110."}, {"text": "Dazu kann ich leider nichts sagen."}])
@@ -233,6 +242,7 @@ def test_cli_writes_markdown_and_json_with_failures(tmp_path):
     assert report["fully_right"] == 3 and report["conversations"] == 7
     assert report["out_of_scope"]["off_topic_caught"] == 1
     assert "Fremdthemen erkannt: 1/1" in table
+    assert "conversations_in_full" not in report
     failed = {(f["id"], f["number"]) for f in report["failures"]}
     assert ("niesky-wrong-date", 1) in failed and ("restart", 1) in failed and ("niesky", 1) not in failed
 
