@@ -1,6 +1,7 @@
 """The conversation scorer, without a bot: a small aiohttp server answers fixed replies."""
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,51 @@ def test_the_held_out_sets_load_and_are_large_enough():
         assert conversation_set.today == "2026-11-30"
         assert all(len(c.turns) >= 1 for c in conversation_set.conversations)
         assert sum(len(c.turns) >= 2 for c in conversation_set.conversations) >= len(conversation_set.conversations) // 2
+
+
+def _normalised(text: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}", lambda m: m.group(1) or m.group(2), text)
+    return " ".join(re.sub(r"[^\wäöüß@./ ]", " ", text.lower()).split())
+
+
+def _training_messages() -> set[str]:
+    """Every user message in data/ (NLU examples, and user turns of stories and rules)."""
+    import yaml
+
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "examples" and isinstance(value, str):
+                    found.update(_normalised(line.lstrip()[2:]) for line in value.splitlines()
+                                 if line.lstrip().startswith("- "))
+                elif key == "user" and isinstance(value, str):
+                    found.add(_normalised(value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in (Path(__file__).resolve().parent.parent / "data").rglob("*.yml"):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return found
+
+
+# The issues' own example messages: the sets use them as written, and others may train on them.
+ISSUE_EXAMPLES = {"Was ist ein Kommunaler Präventionsrat?", "Bis wann muss der Antrag da sein?"}
+
+
+def test_the_held_out_conversations_are_not_in_the_training_data():
+    """Short messages (a name, "Förderung", "hallo") coincide with training examples by nature;
+    any longer one found in data/ means the set leaked into training."""
+    folder = Path(__file__).resolve().parent / "conversations"
+    training = _training_messages()
+    assert len(training) > 500  # the parser found the NLU data
+    leaked = sorted({turn.user for name in ("knowledge_context", "real_conversations")
+                     for conversation in load_set(folder / f"{name}.yml").conversations
+                     for turn in conversation.turns
+                     if len(turn.user.split()) > 3 and turn.user not in ISSUE_EXAMPLES
+                     and _normalised(turn.user) in training})
+    assert not leaked, f"Nachrichten der Gesprächs-Testsätze stehen in data/ (nie darauf trainieren): {leaked}"
