@@ -1,0 +1,1 @@
+"""Benchmarks and held-out evaluations (run as modules: python -m bench.conversations)."""
