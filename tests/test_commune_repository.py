@@ -126,6 +126,7 @@ def test_a_fact_for_an_unknown_commune_stops_the_sync(repository, tmp_path):
 # --- The membership file against the research file, and the programme facts ---
 
 RESEARCH = KNOWLEDGE / "sources" / "MEMBERSHIPS-RESEARCH.md"
+PROGRAMME = KNOWLEDGE / "communes" / "programme.yml"
 
 
 def research_rows() -> list[dict]:
@@ -215,3 +216,75 @@ def test_a_commune_both_recorded_and_left_out_is_refused(tmp_path):
     path.write_text(text + "\nweitere: []\n", encoding="utf-8")
     with pytest.raises(ValueError, match="erwartet nur"):
         seed.read_membership_file(path)
+
+
+def test_the_programme_facts_agree_with_the_memberships_and_the_commune_list():
+    from bot.communes.programme import load
+
+    programme = load(PROGRAMME)
+    facts = seed.read_membership_facts(MEMBERSHIPS)
+    assert programme.model_communes.count == sum(f.status == "modellkommune" for f in facts) == 8
+    assert programme.start.date == "2019-02-06"
+    latest = programme.latest_total()
+    assert (latest.count, latest.date, latest.commune) == (60, "2025-04-11", "Leutersdorf")
+    assert [t.count for t in sorted(programme.published_totals, key=lambda t: t.date)] == [54, 56, 60]
+    landkreise = {r["landkreis"] for r in seed.read_commune_csv(KNOWLEDGE / "communes" / "communes_sachsen.csv")}
+    assert {c.landkreis for c in programme.district_counts} <= landkreise
+    names = {f.name for f in facts}
+    assert {c.commune for c in programme.district_counts + programme.published_totals if c.commune} <= names
+
+
+def _without(data: dict, path: str) -> dict:
+    """A copy of the parsed file with the key at path ("start.sources.0.stand") removed."""
+    import copy
+
+    data = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    del node[int(last) if isinstance(node, list) else last]
+    return data
+
+
+@pytest.mark.parametrize("missing", [
+    "start.sources.0.stand", "start.sources", "model_communes.sources.0.title", "commune_register.stand",
+    "published_totals.0.source", "district_counts.0.source.stand", "published_totals.2.date",
+])
+def test_a_programme_fact_without_source_or_stand_is_refused(tmp_path, missing):
+    from bot.communes.programme import ProgrammeError, load
+
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    path = tmp_path / "programme.yml"
+    path.write_text(yaml.safe_dump(_without(data, missing), allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ProgrammeError):
+        load(path)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert load(path).latest_total().count == 60  # the same file with the key loads
+
+
+def test_an_empty_source_list_is_refused(tmp_path):
+    from bot.communes.programme import ProgrammeError, load
+
+    data = yaml.safe_load(PROGRAMME.read_text(encoding="utf-8"))
+    data["model_communes"]["sources"] = []
+    path = tmp_path / "programme.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ProgrammeError, match="ohne Quelle"):
+        load(path)
+
+
+def test_a_broken_edit_of_the_programme_facts_keeps_the_last_good_version(tmp_path):
+    import os
+
+    from bot.communes.programme import ReloadingProgrammeFacts
+
+    path = tmp_path / "programme.yml"
+    text = PROGRAMME.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    facts = ReloadingProgrammeFacts(path)
+    path.write_text(text.replace('stand: "2025-11-30"', 'stand: "gestern"'), encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert facts.get().commune_register.stand == "2025-11-30" and "gestern" in facts.last_error
+    path.write_text(text.replace('date: "2025-04-11"', 'date: "2025-04-12"'), encoding="utf-8")
+    assert facts.get().latest_total().date == "2025-04-12" and facts.last_error is None
