@@ -8,19 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.communes import answers
+from bot.communes import answers, dialogue
 from bot.communes.matching import find_landkreis
+from bot.communes.programme import shared_programme_facts
 from bot.communes.service import shared_repository
 from bot.knowledge import Reply
 
 log = logging.getLogger(__name__)
-
-QUESTIONS = {
-    "ask_commune_membership": "membership",
-    "ask_commune_since": "since",
-    "ask_commune_facts": "facts",
-}
-REPLIES = {"membership": answers.membership_reply, "since": answers.since_reply, "facts": answers.facts_reply}
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
@@ -48,9 +42,9 @@ class ActionAnswerCommune(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = asked_intent(tracker)
-        question = (entity(tracker, "commune_question") or QUESTIONS.get(intent)
-                    or tracker.get_slot("commune_question") or "membership")
-        question = question if question in REPLIES else "membership"
+        question = dialogue.asked_question(intent, entity(tracker, "commune_question"),
+                                           tracker.get_slot("commune_question"),
+                                           tracker.get_slot("commune_last_question"))
         repository = shared_repository()
         text = tracker.latest_message.get("text") or ""
 
@@ -61,25 +55,19 @@ class ActionAnswerCommune(Action):
             dispatcher.utter_message(response="utter_topics")
             return []
         if ags is None:
-            matcher = repository.matcher()
-            match = matcher.find_in_message(text) if not text.startswith("/") else None
-            words = matcher.candidate_words(text) if not text.startswith("/") else ""
-            if match is not None and match.status == "found":
-                ags = match.commune.ags
-            elif match is not None and match.status == "ambiguous":
-                send(dispatcher, answers.ambiguous_reply(match, question))
+            target = dialogue.find_target(repository.matcher(), text, question, tracker.get_slot("commune_ags"))
+            if target.reply is not None:
+                send(dispatcher, target.reply)
                 return [SlotSet("commune_question", question)]
-            elif words and intent != "ask_commune_since":
-                send(dispatcher, answers.not_found_reply(matcher.resolve(words), words, question))
-                return [SlotSet("commune_question", question)]
-            else:
-                ags = tracker.get_slot("commune_ags")  # "Und seit wann?" about the commune before
+            ags = target.ags
         info = repository.info(ags) if ags else None
+        send(dispatcher, dialogue.answer(info, question, shared_programme_facts().get()))
         if info is None:
-            send(dispatcher, answers.which_commune_reply())
             return [SlotSet("commune_question", question)]
-        send(dispatcher, REPLIES[question](info))
+        # current_topic "commune": a short follow-up ("Und seit wann?", intent followup_when) is
+        # about this commune (bot/conversation/followups.py on main).
         return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_question", None),
+                SlotSet("commune_last_question", question), SlotSet("current_topic", "commune"),
                 SlotSet("fallback_count", 0.0)]
 
 
@@ -100,12 +88,12 @@ class ActionAnswerDistrict(Action):
             if match is not None and match.status == "found":
                 # "Wer macht in Dresden mit?": a kreisfreie Stadt is its own district.
                 info = repository.info(match.commune.ags)
-                send(dispatcher, answers.membership_reply(info))
-                return [SlotSet("commune_ags", info.commune.ags)]
+                send(dispatcher, answers.membership_reply(info, shared_programme_facts().get()))
+                return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_last_question", "membership")]
             send(dispatcher, answers.which_landkreis_reply(landkreise))
             return []
         members = repository.members_in(landkreis)
         total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
-        send(dispatcher, answers.district_reply(landkreis, members, total))
+        send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
         return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
 

@@ -86,3 +86,11 @@ def test_applications_list_export_and_status(admin, database_url, tmp_path):
 
     code, out = admin("postausgang")
     assert code == 0 and "1 E-Mails warten" in out
+
+
+def test_the_communes_from_the_research_file_are_listed_and_shown_with_their_passage(admin):
+    code, out = admin("mitglieder", "--landkreis", "Görlitz")
+    assert code == 0 and "Niesky" in out and "Leutersdorf" in out and "11.04.2025" in out and "16 Kommunen" in out
+    code, out = admin("zeigen", "Niesky")
+    assert code == 0 and "Kooperationsvereinbarung unterzeichnet, Vereinbarung 11.07.2022" in out
+    assert "Fundstelle: „Am Montag ist Niesky dem Präventionsnetzwerk" in out

@@ -102,8 +102,11 @@ def test_a_staff_change_is_answered_at_once(repository):
     fact = MembershipFact(ags=dohna, status="kooperationsvereinbarung", agreement_date="2026-11-24",
                           source={"title": "Mitteilung des LPR", "stand": "2026-11-24"})
     repository.set_membership(fact, changed_by="Test")
-    messages, _ = ask("Ist Dohna dabei?")
-    assert "24.11.2026" in messages[0]["text"] and "Mitteilung des LPR" in messages[0]["text"]
+    try:
+        messages, _ = ask("Ist Dohna dabei?")
+        assert "24.11.2026" in messages[0]["text"] and "Mitteilung des LPR" in messages[0]["text"]
+    finally:  # the database is shared by the module's tests
+        assert repository.reset_to_knowledge(dohna)
 
 
 def test_an_unsure_commune_question_is_still_answered_from_the_database():
@@ -146,3 +149,155 @@ def test_a_message_without_letters_is_not_taken_for_a_commune_name(text):
     messages, slots = ask(text, "inform_commune")
     assert [m["response"] for m in messages] == ["utter_default", "utter_topics"]
     assert slots == {}
+
+
+# --- Communes added from knowledge/sources/MEMBERSHIPS-RESEARCH.md, context, counts ---
+
+GROSSENHAIN, ZWICKAU, PLAUEN = "14627060", "14524330", "14523320"
+
+
+def test_niesky_is_a_member_since_11_07_2022_with_its_source():
+    messages, slots = ask("Ist Niesky dabei?")
+    text = messages[0]["text"]
+    assert text.startswith("Ja, Niesky nimmt an ASSKomm teil") and "am 11.07.2022 unterzeichnet" in text
+    assert "https://www.saechsische.de/niesky/" in text and "https://www.medienservice.sachsen.de/medien/news/1049521" in text
+    assert "keine Angaben" not in text
+    assert slots["commune_ags"] == "14626370" and slots["commune_last_question"] == "membership"
+
+
+def test_grossenhain_then_since_when_answers_the_agreement_date():
+    messages, slots = ask("Ist Großenhain Mitglied?")
+    assert "17.02.2021" in messages[0]["text"] and slots["commune_ags"] == GROSSENHAIN
+    messages, _ = ask("Und seit wann?", "ask_commune_since", slots={"commune_ags": slots["commune_ags"]})
+    text = messages[0]["text"]
+    assert text.startswith("Großenhain hat die Kooperationsvereinbarung am 17.02.2021 unterzeichnet.")
+    assert "https://www.medienservice.sachsen.de/medien/news/247342" in text
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("Wie viele Einwohner hat die Stadt?", "ask_commune_facts", "Einwohnerinnen und Einwohnern"),
+    ("und wie viele Einwohner hat sie?", "ask_commune_facts", "Einwohnerinnen und Einwohnern"),
+    ("Wie viele Leute wohnen dort?", "ask_commune_facts", "Einwohnerinnen und Einwohnern"),
+    ("Ist die dabei?", "ask_commune_membership", "17.02.2021"),
+    ("Macht die Gemeinde schon mit?", "ask_commune_membership", "17.02.2021"),
+    ("Seit wann ist sie dabei?", "ask_commune_since", "17.02.2021"),
+])
+def test_a_question_pointing_back_is_about_the_commune_of_the_conversation(text, intent, expected):
+    messages, slots = ask(text, intent, slots={"commune_ags": GROSSENHAIN})
+    answer = messages[0]["text"].split("\n\n")[0]
+    assert "Großenhain" in answer and expected in answer
+    assert slots["commune_ags"] == GROSSENHAIN
+
+
+@pytest.mark.parametrize("text", ["Ist die Gemeinde Xyzabc dabei?", "Wissen Sie, ob Xyzabc dabei ist?"])
+def test_a_new_unknown_name_is_not_taken_for_the_commune_before(text):
+    messages, _ = ask(text, slots={"commune_ags": GROSSENHAIN})
+    text = messages[0]["text"]
+    assert "Xyzabc“ habe ich nicht gefunden" in text and "Großenhain" not in text
+
+
+def test_pointing_back_without_a_commune_before_asks_which():
+    messages, slots = ask("Wie viele Leute wohnen dort?", "ask_commune_facts")
+    assert "Nach welcher Kommune" in messages[0]["text"] and slots["commune_question"] == "facts"
+
+
+def test_und_zwickau_asks_the_question_before_again():
+    _, slots = ask("Wie viele Einwohner hat Plauen?", "ask_commune_facts")
+    assert slots["commune_last_question"] == "facts"
+    messages, slots = ask("Und Zwickau?", "inform_commune", slots=slots)
+    assert messages[0]["text"].startswith("Zwickau ist eine Stadt im Landkreis Zwickau mit")
+    assert slots["commune_ags"] == ZWICKAU and slots["commune_last_question"] == "facts"
+    messages, _ = ask("und in Görlitz?", "inform_commune", slots={"commune_last_question": "since"})
+    assert messages[0]["text"].startswith("Görlitz ist seit dem Start von ASSKomm am 06.02.2019 Modellkommune.")
+
+
+def test_the_question_pending_after_asking_back_wins_over_the_last_one():
+    messages, _ = ask("Werdau", "inform_commune", slots={"commune_question": "facts", "commune_last_question": "since"})
+    assert "Einwohner" in messages[0]["text"]
+
+
+def test_a_union_that_signed_for_the_commune_is_named():
+    text = ask("Seit wann ist Königshain dabei?", "ask_commune_since")[0][0]["text"]
+    assert "Zu „Königshain“ passen mehrere" in text  # Königshain-Wiederau too: asked back
+    text = ask("/inform_commune", "ask_commune_since", entities=[{"entity": "commune_ags", "value": "14626240"}])[0][0]["text"]
+    assert text.startswith("Für Königshain hat die Verwaltungsgemeinschaft Reichenbach/O.L. die Kooperationsvereinbarung "
+                           "am 21.12.2022 unterzeichnet.")
+    text = ask("Ist Lößnitz dabei?")[0][0]["text"]
+    assert "über den Städtebund Silberberg" in text
+
+
+def _district(landkreis: str) -> str:
+    messages, _ = run(commune_actions.ActionAnswerDistrict(),
+                      tracker(f"Welche Kommunen im Landkreis {landkreis} sind dabei?", "ask_members_in_district"))
+    return messages[0]["text"]
+
+
+def test_every_district_answer_counts_exactly_what_it_lists(repository):
+    import re
+
+    for landkreis in repository.landkreise():
+        text = _district(landkreis)
+        listed = text.count("\n- ")
+        if not listed:
+            assert "nennen meine Quellen keine ASSKomm-Kommune" in text
+            continue
+        said = re.search(r"belegen meine Quellen für (eine|\d+) Kommunen? eine Teilnahme", text).group(1)
+        assert (1 if said == "eine" else int(said)) == listed, landkreis
+        counted, heading = {}, None
+        for line in text.splitlines():
+            said_count = re.fullmatch(r"[^-].* \((\d+)\):", line)
+            if said_count:
+                heading = line
+                counted[heading] = [int(said_count.group(1)), 0]
+            elif line.startswith("- "):
+                counted[heading][1] += 1
+        assert all(said == found for said, found in counted.values()), (landkreis, counted)
+        assert sum(found for _, found in counted.values()) == listed
+
+
+def test_a_district_answer_groups_by_status_so_model_communes_are_not_called_signed():
+    text = _district("Leipzig")
+    assert "Modellkommune (1):\n- Wurzen" in text
+    assert "Kooperationsvereinbarung unterzeichnet (1):\n- Markkleeberg (Kooperationsvereinbarung vom August 2021)" in text
+    assert "davon" not in text
+
+
+def test_a_district_answer_names_the_latest_published_counts_with_date_and_source():
+    text = _district("Sächsische Schweiz-Osterzgebirge")
+    assert "Heidenau wurde am 09.08.2023 die 6. ASSKomm-Kommune im Landkreis Sächsische Schweiz-Osterzgebirge" in text
+    assert "Meine Liste nennt" not in text  # six listed with an agreement: no difference to explain
+    assert "Leutersdorf wurde am 11.04.2025 die 60. ASSKomm-Kommune in Sachsen" in text
+    assert "folgeseite-news-und-veranstaltungen-9278-9278.html" in text
+    text = _district("Görlitz")
+    assert "die 10. ASSKomm-Kommune im Landkreis Görlitz" in text and "Meine Liste nennt 16 Kommunen" in text
+
+
+def test_programme_facts_come_from_the_knowledge_file(tmp_path, monkeypatch):
+    from bot.communes.programme import ReloadingProgrammeFacts
+    from tests.conftest import ROOT
+
+    path = tmp_path / "programme.yml"
+    text = (ROOT / "knowledge" / "communes" / "programme.yml").read_text(encoding="utf-8")
+    path.write_text(text.replace('date: "2019-02-06"', 'date: "2019-02-07"', 1).replace("count: 8", "count: 9"),
+                    encoding="utf-8")
+    monkeypatch.setattr(commune_actions, "shared_programme_facts", lambda: ReloadingProgrammeFacts(path))
+    answer = ask("Ist Plauen dabei?")[0][0]["text"]
+    assert "eine der neun Modellkommunen, mit denen ASSKomm am 07.02.2019 begann" in answer
+    assert "https://lpr.sachsen.de/kommunale-praevention-5644.html" in answer  # the count's source
+    assert "Destatis" in ask("Wie viele Einwohner hat Plauen?", "ask_commune_facts")[0][0]["text"]
+
+
+def test_a_short_since_follow_up_routed_by_the_topic_is_about_the_commune_before():
+    # bot/conversation/followups.py hands "Und seit wann?" (intent followup_when) over with
+    # commune_question "since" when the current topic is a commune.
+    messages, slots = ask("Seit wann genau?", "followup_when",
+                          slots={"commune_ags": GROSSENHAIN, "commune_question": "since", "current_topic": "commune"})
+    assert messages[0]["text"].startswith("Großenhain hat die Kooperationsvereinbarung am 17.02.2021 unterzeichnet.")
+    assert slots["current_topic"] == "commune" and slots["commune_question"] is None
+
+
+def test_a_since_question_with_a_new_unknown_name_is_not_taken_for_the_commune_before():
+    messages, _ = ask("Seit wann ist Xyzabc dabei?", "ask_commune_since", slots={"commune_ags": GROSSENHAIN})
+    assert "Xyzabc“ habe ich nicht gefunden" in messages[0]["text"]
+    messages, _ = ask("Seit wann genau?", "ask_commune_since", slots={"commune_ags": GROSSENHAIN})
+    assert messages[0]["text"].startswith("Großenhain hat")

@@ -125,10 +125,17 @@ def cmd_show(repository, args) -> int:
     print(f"ASSKomm-Status: {STATUSES[m.status]}" + (f", Vereinbarung {german_date(m.agreement_date)}" if m.agreement_date else ""))
     for label, value in (("über", m.via), ("Präventionsrat", m.prevention_council), ("Notiz", m.note),
                          ("Quelle", f"{m.source_title} ({m.source_url or 'ohne URL'}), Stand {m.source_stand}"),
+                         ("Fundstelle", _quote_in_knowledge(c.ags) if m.origin == "knowledge" else None),
                          ("Herkunft", f"{m.origin}, {m.changed_by or ''} {m.changed_at}")):
         if value:
             print(f"  {label}: {value}")
     return 0
+
+
+def _quote_in_knowledge(ags: str) -> str | None:
+    """The passage of the source that memberships.yml quotes for a commune (not kept in the database)."""
+    facts = seed.read_membership_facts(get_settings().knowledge_dir / "communes" / "memberships.yml")
+    return next((f.quote for f in facts if f.ags == ags), None)
 
 
 def cmd_set(repository, args) -> int:

@@ -22,6 +22,13 @@ COUNCIL = ("ja", "nein", "unbekannt")
 AGS_PATTERN = re.compile(r"^14\d{6}$")
 
 
+def saxon_ags(value) -> str:
+    value = str(value).strip()
+    if not AGS_PATTERN.match(value):
+        raise ValueError(f"kein sächsischer Gemeindeschlüssel: {value!r}")
+    return value
+
+
 class MembershipFact(BaseModel, extra=Extra.forbid):
     ags: str
     name: str = ""  # for people reading the file; the database goes by ags
@@ -30,14 +37,11 @@ class MembershipFact(BaseModel, extra=Extra.forbid):
     via: Optional[str] = None
     prevention_council: str = "unbekannt"
     note: Optional[str] = None
+    # The passage of the source that says so, for checking (only in the knowledge file).
+    quote: Optional[str] = None
     source: Source
 
-    @validator("ags", pre=True)
-    def _ags(cls, value) -> str:
-        value = str(value).strip()
-        if not AGS_PATTERN.match(value):
-            raise ValueError(f"kein sächsischer Gemeindeschlüssel: {value!r}")
-        return value
+    _ags = validator("ags", pre=True, allow_reuse=True)(saxon_ags)
 
     @validator("status")
     def _status(cls, value: str) -> str:
@@ -60,6 +64,22 @@ class MembershipFact(BaseModel, extra=Extra.forbid):
         value = str(value)
         if not STAND_PATTERN.match(value) or value == "undatiert":
             raise ValueError(f"Datum muss JJJJ, JJJJ-MM oder JJJJ-MM-TT sein, nicht {value!r}")
+        return value
+
+
+class UnrecordedCommune(BaseModel, extra=Extra.forbid):
+    """A commune the research names but that deliberately has no membership record."""
+
+    ags: str
+    name: str
+    reason: str
+
+    _ags = validator("ags", pre=True, allow_reuse=True)(saxon_ags)
+
+    @validator("reason")
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Grund fehlt")
         return value
 
 

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.communes.facts import MembershipFact
+from bot.communes.facts import MembershipFact, UnrecordedCommune
 from bot.db.models import Commune, Membership
 
 log = logging.getLogger(__name__)
@@ -75,15 +75,26 @@ def import_communes(sessions: sessionmaker, path: Path) -> ImportResult:
     return result
 
 
-def read_membership_facts(path: Path) -> list[MembershipFact]:
+MEMBERSHIP_FILE_KEYS = {"memberships", "not_recorded"}
+
+
+def read_membership_file(path: Path) -> tuple[list[MembershipFact], list[UnrecordedCommune]]:
+    """The sourced facts and the communes deliberately left without one (with the reason)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    facts = [MembershipFact(**item) for item in data.get("memberships", [])]
+    if not isinstance(data, dict) or set(data) - MEMBERSHIP_FILE_KEYS:
+        raise ValueError(f"{path}: erwartet nur die Listen {', '.join(sorted(MEMBERSHIP_FILE_KEYS))}")
+    facts = [MembershipFact(**item) for item in data.get("memberships") or []]
+    unrecorded = [UnrecordedCommune(**item) for item in data.get("not_recorded") or []]
     seen = set()
-    for fact in facts:
-        if fact.ags in seen:
-            raise ValueError(f"{path}: Gemeindeschlüssel {fact.ags} doppelt")
-        seen.add(fact.ags)
-    return facts
+    for ags in [f.ags for f in facts] + [u.ags for u in unrecorded]:
+        if ags in seen:
+            raise ValueError(f"{path}: Gemeindeschlüssel {ags} doppelt")
+        seen.add(ags)
+    return facts, unrecorded
+
+
+def read_membership_facts(path: Path) -> list[MembershipFact]:
+    return read_membership_file(path)[0]
 
 
 def sync_memberships(sessions: sessionmaker, path: Path) -> int:

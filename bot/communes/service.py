@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from bot.communes import seed
+from bot.communes import programme, seed
 from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
 from bot.db import make_engine, make_session_factory, migrate
@@ -23,6 +23,7 @@ def prepare_database(settings: Settings) -> str:
     migrate(settings.database)
     sessions = make_session_factory(make_engine(settings.database))
     seed.prepare(sessions, settings.knowledge_dir)
+    programme.load(settings.knowledge_dir / "communes" / "programme.yml")  # a broken file stops the start
     repository = CommuneRepository(sessions)
     communes = len(repository.matcher().communes)
     facts = sum(repository.count_by_status().values())
