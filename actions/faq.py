@@ -13,9 +13,9 @@ from bot.knowledge import shared_knowledge_base
 log = logging.getLogger(__name__)
 
 
-def utter_entry(dispatcher: CollectingDispatcher, entry_id: str) -> list[dict[str, Any]]:
+def utter_entry(dispatcher: CollectingDispatcher, entry_id: str, easy_language: bool = False) -> list[dict[str, Any]]:
     """Sends a knowledge entry with its source line and buttons; returns the slot events."""
-    reply = shared_knowledge_base().get().render(entry_id)
+    reply = shared_knowledge_base().get().render(entry_id, easy_language=easy_language)
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     return [SlotSet("last_knowledge_id", entry_id), SlotSet("fallback_count", 0.0)]
 
@@ -32,4 +32,4 @@ class ActionAnswerFromKnowledge(Action):
             log.error("Kein Wissenseintrag für Intent %r", intent)
             dispatcher.utter_message(response="utter_knowledge_missing")
             return utter_entry(dispatcher, "contact")
-        return utter_entry(dispatcher, entry.id)
+        return utter_entry(dispatcher, entry.id, easy_language=bool(tracker.get_slot("easy_language")))

@@ -123,7 +123,7 @@ class EasyLanguage:
 # Netzwerk Leichte Sprache: short sentences, no Passiv, no Konjunktiv, no Genitiv, no
 # abbreviations, long words split with a hyphen. What a program can see of these rules:
 MAX_SENTENCE_WORDS = 12
-MAX_WORD_LETTERS = 14  # "Präventionsrat" still fits; "Landespräventionsrat" needs hyphens
+MAX_WORD_LETTERS = 15  # "Schwierigkeiten" still fits; "Landespräventionsrat" needs hyphens
 PASSIVE = {"wird", "werden", "wurde", "wurden", "worden"}
 SUBJUNCTIVE = {"würde", "würden", "könnte", "könnten", "hätte", "hätten", "wäre", "wären",
                "müsste", "müssten", "sollte", "sollten", "dürfte", "dürften"}
