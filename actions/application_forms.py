@@ -54,7 +54,7 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         intent, confidence = _intent(tracker)
         entry = shared_knowledge_base().get().entry_for_intent(intent) if intent else None
         if entry is not None and confidence >= DIGRESSION_CONFIDENCE:
-            utter_entry(dispatcher, entry.id)
+            utter_entry(dispatcher, entry.id, tracker)
             dispatcher.utter_message(text="Nun weiter mit Ihrer Anfrage.")
         else:
             dispatcher.utter_message(text=parsed.error)

@@ -48,7 +48,7 @@ class ActionClarify(Action):
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")
-            return utter_entry(dispatcher, "contact")
+            return utter_entry(dispatcher, "contact", tracker)
 
         kb = shared_knowledge_base().get()
         buttons = [

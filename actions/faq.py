@@ -17,10 +17,14 @@ from bot.knowledge import shared_knowledge_base
 log = logging.getLogger(__name__)
 
 
-def utter_entry(dispatcher: CollectingDispatcher, entry_id: str) -> list[dict[str, Any]]:
-    """Sends a knowledge entry with its source line and buttons; returns the slot events."""
+def utter_entry(dispatcher: CollectingDispatcher, entry_id: str, tracker: Tracker | None = None,
+                easy_language: bool | None = None) -> list[dict[str, Any]]:
+    """Sends a knowledge entry with its source line and buttons, in Leichte Sprache when the
+    conversation asked for it (or as `easy_language` says); returns the slot events."""
     kb = shared_knowledge_base().get()
-    reply = kb.render(entry_id)
+    if easy_language is None:
+        easy_language = bool(tracker and tracker.get_slot("easy_language"))
+    reply = kb.render(entry_id, easy_language=easy_language)
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     return [SlotSet("last_knowledge_id", entry_id), SlotSet("current_topic", kb.entries[entry_id].topic),
             SlotSet("fallback_count", 0.0)]
@@ -53,10 +57,10 @@ class ActionAnswerFromKnowledge(Action):
             # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
             dispatcher.utter_message(response="utter_no_answer_on_topic",
                                      topic=kb.topics[resolution.unanswered_topic].title)
-            return utter_entry(dispatcher, "contact")
+            return utter_entry(dispatcher, "contact", tracker)
         if resolution is None or resolution.entry_id is None:
             # Tests keep every ask_* intent covered; this only guards a half-edited knowledge base.
             log.error("Kein Wissenseintrag für Intent %r", intent)
             dispatcher.utter_message(response="utter_knowledge_missing")
-            return utter_entry(dispatcher, "contact")
-        return utter_entry(dispatcher, resolution.entry_id)
+            return utter_entry(dispatcher, "contact", tracker)
+        return utter_entry(dispatcher, resolution.entry_id, tracker)

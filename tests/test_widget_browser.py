@@ -672,3 +672,52 @@ def test_reduced_motion_and_the_page_font_size_are_respected(widget_bot, browser
         assert page.locator(".ak-dots span").first.evaluate("e => getComputedStyle(e).animationName") == "ak-blink"
     finally:
         ctx.close()
+
+
+def test_the_leichte_sprache_toggle_switches_the_answers_and_back(widget_bot, browser):
+    """The toggle in the header sends the switch, shows its state with aria-pressed, keeps it
+    over a reload and follows a typed request; the answers come in Leichter Sprache with source."""
+    from playwright.sync_api import expect
+
+    settings, _ = widget_bot
+    ctx = browser.new_context(viewport=DESKTOP, locale="de-DE", bypass_csp=True)  # bypass_csp: for axe
+    try:
+        page, problems = open_demo(ctx, settings)
+        open_chat(page)
+        ask(page, "Bis wann muss der Förderantrag da sein?", "Quelle")
+        toggle = page.locator("button.ak-toggle")
+        expect(toggle).to_have_accessible_name("Leichte Sprache")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+        expect(page.locator(".ak-msg--user .ak-bubble").last).to_have_text("Leichte Sprache")
+        expect(bot_messages(page).filter(has_text="Ab jetzt antworte ich in Leichter Sprache.")).to_have_count(1, timeout=REPLY_MS)
+        expect(bot_messages(page).filter(has_text="noch keine Prüf-Gruppe geprüft")).to_have_count(1, timeout=REPLY_MS)
+        # the answer just given, again in Leichter Sprache, with the same source line (socket.io
+        # sends each paragraph as a message of its own: the source line comes last)
+        expect(bot_messages(page).filter(has_text="Eine Frist ist eine feste Zeit.")).to_have_count(1, timeout=REPLY_MS)
+        expect(bot_messages(page).filter(has_text="Quelle: ASSKomm: Fördermittel")).to_have_count(2, timeout=REPLY_MS)
+        expect(page.locator(".ak-typing")).to_be_hidden(timeout=REPLY_MS)
+
+        ask(page, "Was kostet der Beitritt?", "Der eigene Teil heißt: Eigen-Anteil.")
+        expect(bot_messages(page).last).to_contain_text("Quelle")
+        expect(page.locator('.ak-msg--bot button.ak-reply:not([disabled])', has_text="Wie viel Geld gibt es?")).to_be_visible()
+        serious = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
+        assert not serious, serious
+
+        page.reload()
+        toggle = page.locator("button.ak-toggle")
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+        toggle.focus()
+        page.keyboard.press("Enter")  # usable with the keyboard
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        expect(page.locator(".ak-msg--user .ak-bubble").last).to_have_text("Normale Sprache")
+        expect(bot_messages(page).filter(has_text="Eine Beitrittsgebühr nennen meine Quellen nicht.")).to_have_count(1, timeout=REPLY_MS)
+        expect(page.locator(".ak-typing")).to_be_hidden(timeout=REPLY_MS)
+
+        ask(page, "einfacher bitte", "Ab jetzt antworte ich in Leichter Sprache.")
+        expect(toggle).to_have_attribute("aria-pressed", "true")  # follows the typed request
+        problems.assert_none()
+    finally:
+        ctx.close()

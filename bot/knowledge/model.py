@@ -34,6 +34,10 @@ _MONTHS = [
 ]
 
 
+class KnowledgeError(ValueError):
+    """The knowledge files cannot be used; the message names file and entry."""
+
+
 class Source(BaseModel, extra=Extra.forbid):
     title: str
     url: Optional[str] = None

@@ -32,14 +32,19 @@ FORM_BUTTONS = {
 }
 
 
-def render_entry(entry: Entry, button_targets: dict[str, Entry]) -> Reply:
-    """The entry's answer with its source line; follow-up buttons lead to the targets' intents."""
+def render_entry(entry: Entry, button_targets: dict[str, Entry], answer: str | None = None,
+                 button_titles: dict[str, str] | None = None) -> Reply:
+    """The entry's answer with its source line; follow-up buttons lead to the targets' intents.
+
+    answer and button_titles (by target id) replace the entry's own, e.g. in Leichter Sprache."""
+    titles = button_titles or {}
     buttons = []
     for target_id in entry.buttons:
         if target_id in FORM_BUTTONS:
-            buttons.append({"title": FORM_BUTTONS[target_id], "payload": f"/{target_id}"})
+            buttons.append({"title": titles.get(target_id, FORM_BUTTONS[target_id]), "payload": f"/{target_id}"})
             continue
         target = button_targets[target_id]
         if target.intent:
-            buttons.append({"title": target.title, "payload": f"/{target.intent}"})
-    return Reply(text=f"{entry.answer}\n\n{source_line(entry.sources)}", buttons=buttons)
+            buttons.append({"title": titles.get(target_id, target.title), "payload": f"/{target.intent}"})
+    text = entry.answer if answer is None else answer
+    return Reply(text=f"{text}\n\n{source_line(entry.sources)}", buttons=buttons)

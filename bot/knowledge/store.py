@@ -8,20 +8,18 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.knowledge.model import Entry, Topic
+from bot.knowledge.easy_language import EASY_DIR, EasyLanguage
+from bot.knowledge.model import Entry, KnowledgeError, Topic
 from bot.knowledge.render import FORM_BUTTONS, Reply, render_entry
 
 log = logging.getLogger(__name__)
 
 
-class KnowledgeError(ValueError):
-    """The knowledge files cannot be used; the message names file and entry."""
-
-
 class KnowledgeBase:
     """An immutable, checked set of entries."""
 
-    def __init__(self, entries: list[Entry], topics: list[Topic] = ()):
+    def __init__(self, entries: list[Entry], topics: list[Topic] = (), easy: EasyLanguage | None = None):
+        self.easy = easy or EasyLanguage()  # the Leichte-Sprache texts
         self.entries = {}
         self._by_intent = {}
         self.topics = {}
@@ -66,6 +64,7 @@ class KnowledgeBase:
     def from_directory(cls, directory: Path) -> "KnowledgeBase":
         entries: list[Entry] = []
         topics: list[Topic] = []
+        entry_files: dict[str, str] = {}  # entry id -> file name, for the Leichte-Sprache texts
         files = sorted(directory.glob("*.yml"))
         if not files:
             raise KnowledgeError(f"keine Wissensdateien (*.yml) in {directory}")
@@ -83,10 +82,12 @@ class KnowledgeBase:
                 for index, raw in enumerate(raw_items):
                     try:
                         target.append(model.parse_obj(raw))
+                        if key == "entries":
+                            entry_files[target[-1].id] = path.name
                     except ValidationError as exc:
                         name = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
                         raise KnowledgeError(f"{path.name}, Eintrag {name}: {exc}") from exc
-        return cls(entries, topics)
+        return cls(entries, topics, EasyLanguage.from_directory(directory / EASY_DIR, entry_files))
 
     @property
     def intents(self) -> set[str]:
@@ -103,7 +104,10 @@ class KnowledgeBase:
         """Topics whose keywords occur in the text (lower-cased): the message names them."""
         return {topic.id for topic in self.topics.values() if topic.named_in(text)}
 
-    def render(self, entry_id: str) -> Reply:
+    def render(self, entry_id: str, easy_language: bool = False) -> Reply:
+        """The entry's answer with source line and buttons; in Leichter Sprache on request."""
+        if easy_language:
+            return self.easy.render(self.entries[entry_id], self.entries)
         return render_entry(self.entries[entry_id], self.entries)
 
 
@@ -122,9 +126,8 @@ class ReloadingKnowledgeBase:
         self.last_error: str | None = None
 
     def _current_signature(self) -> tuple:
-        return tuple(
-            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(self.directory.glob("*.yml"))
-        )
+        files = sorted(self.directory.glob("*.yml")) + sorted((self.directory / EASY_DIR).glob("*.yml"))
+        return tuple((str(p.relative_to(self.directory)), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
 
     def get(self) -> KnowledgeBase:
         signature = self._current_signature()

@@ -18,6 +18,8 @@
  *
  * Lädt asskomm-widget.css und vendor/socket.io.min.js von seiner eigenen Adresse (kein CDN).
  * Der Gesprächsverlauf und die Sitzungskennung liegen im localStorage dieses Browsers.
+ * Der Schalter „Leichte Sprache“ (aria-pressed) sendet /request_easy_language bzw.
+ * /request_standard_language; er folgt auch den Bestätigungen des Bots (siehe easyFromReply).
  * Öffentlich: window.ASSKommWidget.{open(), close(), reset(), renderMarkdown(text), version}.
  */
 (function () {
@@ -55,6 +57,10 @@
     loadFailed: 'Der Chat konnte nicht geladen werden. Bitte laden Sie die Seite später neu.',
     noReply: 'Der Assistent antwortet gerade nicht. Bitte versuchen Sie es erneut.',
     image: 'Bild öffnen',
+    easy: 'Leichte Sprache',
+    easyTitle: 'Antworten in Leichter Sprache ein- oder ausschalten',
+    easyOn: 'Leichte Sprache',
+    easyOff: 'Normale Sprache',
     remaining: function (n) { return n === 0 ? 'Die Nachricht hat die Höchstlänge von 2000 Zeichen erreicht.' : 'Noch ' + n + ' Zeichen möglich.'; },
     counter: function (n) { return n + ' von ' + MAX_LENGTH + ' Zeichen frei'; }
   };
@@ -173,6 +179,7 @@
         sessionId: data.sessionId,
         greeted: !!data.greeted,
         lastSender: typeof data.lastSender === 'string' ? data.lastSender : '',
+        easyLanguage: data.easyLanguage === true,
         messages: messages.filter(function (m) {
           return m && typeof m.id === 'string' && (m.from === 'user' || m.from === 'bot') && typeof m.text === 'string';
         }).map(function (m) { return { id: m.id, from: m.from, text: m.text, buttons: cleanButtons(m.buttons) }; })
@@ -183,7 +190,7 @@
   }
 
   function newState() {
-    return { sessionId: randomId(), greeted: false, lastSender: '', messages: [] };
+    return { sessionId: randomId(), greeted: false, lastSender: '', easyLanguage: false, messages: [] };
   }
 
   function saveState() {
@@ -292,7 +299,8 @@
   var ICONS = {
     chat: '<svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm0 2v11h2v2l2.5-2H20V5H4zm3 3h10v2H7V8zm0 4h7v2H7v-2z"/></svg>',
     close: '<svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z"/></svg>',
-    reset: '<svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z"/></svg>'
+    reset: '<svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z"/></svg>',
+    check: '<svg class="ak-check" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor" d="M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z"/></svg>'
   };
 
   function el(tag, attrs, children) {
@@ -309,7 +317,7 @@
     return node;
   }
 
-  var host, launcher, unreadBadge, panel, log, typing, statusLine, form, input, sendButton, counter, counterLive;
+  var host, launcher, unreadBadge, panel, log, typing, statusLine, form, input, sendButton, counter, counterLive, easyToggle;
   var rendered = {}; // Nachrichten-ID -> Element
   var lastAnnounced = null;
 
@@ -336,6 +344,9 @@
       [el('span', { class: 'ak-sr', text: TEXT.close })]);
     var resetButton = el('button', { type: 'button', class: 'ak-iconbtn', title: TEXT.reset, html: ICONS.reset },
       [el('span', { class: 'ak-sr', text: TEXT.reset })]);
+    // Ein Umschalter mit festem Namen: Bildschirmleser sagen „gedrückt“ / „nicht gedrückt“.
+    easyToggle = el('button', { type: 'button', class: 'ak-toggle', 'aria-pressed': 'false', title: TEXT.easyTitle,
+      html: ICONS.check }, [el('span', { text: TEXT.easy })]);
 
     typing = el('div', { class: 'ak-typing', hidden: true }, [
       el('span', { class: 'ak-sr', text: TEXT.typing }),
@@ -359,7 +370,7 @@
     ]);
 
     panel = el('div', { id: 'ak-panel', class: 'ak-panel', role: 'dialog', 'aria-labelledby': 'ak-title', hidden: true }, [
-      el('div', { class: 'ak-header' }, [el('h2', { id: 'ak-title', class: 'ak-title', text: config.title }), resetButton, closeButton]),
+      el('div', { class: 'ak-header' }, [el('h2', { id: 'ak-title', class: 'ak-title', text: config.title }), easyToggle, resetButton, closeButton]),
       log, statusLine, form
     ]);
 
@@ -370,6 +381,7 @@
     launcher.addEventListener('click', function () { openPanel(true); });
     closeButton.addEventListener('click', function () { closePanel(true); });
     resetButton.addEventListener('click', resetConversation);
+    easyToggle.addEventListener('click', toggleEasyLanguage);
     panel.addEventListener('keydown', function (event) {
       if (event.key === 'Escape' || event.key === 'Esc') {
         event.preventDefault();
@@ -392,6 +404,7 @@
 
     renderMessages(true);
     updateSendState();
+    showEasyLanguage();
     document.body.appendChild(host);
   }
 
@@ -428,6 +441,29 @@
       scrollToEnd();
       replyTimer = setTimeout(function () { typing.hidden = true; setStatus(TEXT.noReply); }, REPLY_TIMEOUT_MS);
     }
+  }
+
+  function showEasyLanguage() {
+    easyToggle.setAttribute('aria-pressed', state.easyLanguage ? 'true' : 'false');
+  }
+
+  function toggleEasyLanguage() {
+    var on = !state.easyLanguage;
+    if (!sendMessage(on ? '/request_easy_language' : '/request_standard_language', on ? TEXT.easyOn : TEXT.easyOff)) return;
+    refreshState();
+    state.easyLanguage = on;
+    saveState();
+    showEasyLanguage();
+  }
+
+  /** Die Bestätigung des Bots bietet genau den Rückweg an: nur „/request_standard_language“
+   *  heißt „Leichte Sprache ist an“, nur „/request_easy_language“ heißt „aus“ (so folgt der
+   *  Schalter auch getippten Wünschen wie „einfacher bitte“). Sonst: null. */
+  function easyFromReply(buttons) {
+    if (buttons.length !== 1) return null;
+    if (buttons[0].payload === '/request_standard_language') return true;
+    if (buttons[0].payload === '/request_easy_language') return false;
+    return null;
   }
 
   function updateSendState() {
@@ -643,7 +679,10 @@
     setTyping(false);
     if (statusLine.textContent === TEXT.noReply) setStatus('');
     state.messages.push({ id: randomId(), from: 'bot', text: text, buttons: buttons });
+    var easy = easyFromReply(buttons);
+    if (easy !== null) state.easyLanguage = easy;
     saveState();
+    showEasyLanguage();
     renderMessages(false);
   }
 
@@ -656,6 +695,7 @@
   function reset() {
     state = newState();
     saveState();
+    showEasyLanguage();
     setTyping(false);
     renderMessages(true);
     if (socket && socket !== true) {
@@ -669,6 +709,7 @@
     var previous = state.sessionId;
     state = loadState() || newState();
     renderMessages(false);
+    showEasyLanguage();
     if (state.sessionId !== previous && socket && socket !== true && ready) {
       socket.emit('session_request', { session_id: state.sessionId });
     }
