@@ -11,6 +11,7 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin anfragen-export anfragen.csv
     python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
     python -m bot.admin postausgang [--senden]     # wartende E-Mails an den LPR
+    python -m bot.admin benutzer-anlegen NAME --rolle admin   # Zugang zur Konsole (Passwort folgt)
 """
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("postausgang", help="wartende E-Mails zeigen und mit --senden verschicken")
     outbox.add_argument("--senden", action="store_true")
 
+    add_console_user_parser(commands)
+
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
     return parser
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     repository = open_repository(get_settings())
     try:
+        if args.command in CONSOLE_COMMANDS:
+            return CONSOLE_COMMANDS[args.command](repository.sessions, args)
         if args.command in APPLICATION_COMMANDS:
             return APPLICATION_COMMANDS[args.command](repository.sessions, args)
         return COMMANDS[args.command](repository, args)
@@ -205,3 +210,33 @@ def cmd_outbox(sessions, args) -> int:
 
 APPLICATION_COMMANDS = {"anfragen": cmd_applications, "anfragen-export": cmd_export,
                         "anfragen-status": cmd_set_status, "postausgang": cmd_outbox}
+
+
+# --- Staff console users (bot/console) --------------------------------------------------
+def add_console_user_parser(commands) -> None:
+    from bot.console.accounts import ROLES
+
+    user = commands.add_parser("benutzer-anlegen", help="Zugang zur Mitarbeiter-Konsole anlegen "
+                               "(Passwort wird abgefragt oder aus der Standardeingabe gelesen)")
+    user.add_argument("name", help="Benutzername: Kleinbuchstaben, Ziffern, . _ -")
+    user.add_argument("--rolle", required=True, choices=list(ROLES))
+
+
+def cmd_create_console_user(sessions, args) -> int:
+    import getpass
+
+    from bot.console.accounts import create_user
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Passwort: ")
+        if getpass.getpass("Passwort wiederholen: ") != password:
+            print("Fehler: Die Passwörter stimmen nicht überein.", file=sys.stderr)
+            return 2
+    else:  # piped in (scripts, tests): the first line is the password
+        password = sys.stdin.readline().rstrip("\r\n")
+    user = create_user(sessions, args.name, args.rolle, password, actor=f"cli:{getpass.getuser()}")
+    print(f"Benutzer {user.name} angelegt (Rolle {user.role}).")
+    return 0
+
+
+CONSOLE_COMMANDS = {"benutzer-anlegen": cmd_create_console_user}
