@@ -289,7 +289,27 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
     protect = asgi_csrf_decorator(signing_secret=secret_key(settings), always_protect={"/anmelden"},
                                   cookie_secure=settings.console_https_only, cookie_samesite="Strict",
                                   send_csrf_failed=csrf_failed)
-    return protect(app)
+    return refuse_undecodable_tokens(protect(app))
+
+
+def refuse_undecodable_tokens(app):
+    """asgi-csrf compares tokens with secrets.compare_digest, which raises TypeError for a
+    non-ASCII token; such a request is a forged one and gets the CSRF refusal, not a 500."""
+    async def guarded(scope, receive, send):
+        started = False
+
+        async def tracking(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking)
+        except TypeError:
+            if started or scope["type"] != "http":
+                raise
+            await csrf_failed(scope, send, None)
+    return guarded
 
 
 class SecurityHeaders:

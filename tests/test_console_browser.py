@@ -1,0 +1,244 @@
+"""The staff console as its own process (.venv-console, like `make console`), in Debian's
+Chromium driven by Playwright: login, the applications inbox with status change and CSV
+export, roles, CSRF, the conversations and statistics read from a tracker store that Rasa's
+own SQLTrackerStore wrote, and axe on every page.
+
+Nothing is skipped: without .venv-console, Chromium or Playwright the tests fail and say why."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from argon2 import PasswordHasher
+
+from bot.applications import store
+from bot.config import Settings
+from bot.console import accounts
+from bot.db import make_engine, make_session_factory, migrate
+from tests.conftest import ROOT, free_port, service_answers
+
+CONSOLE_PYTHON = ROOT / ".venv-console" / "bin" / "python"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE = ROOT / "bot" / "channels" / "widget" / "test-support" / "axe.min.js"
+SCREENSHOTS = ROOT / "results" / "screenshots"
+PASSWORDS = {"sabine": "Sachbearbeitung-2026!", "armin": "Auswertung-2026-gut", "admin": "Administration-2026"}
+ROLES = {"sabine": "sachbearbeitung", "armin": "auswertung", "admin": "admin"}
+
+
+def write_conversations(tracker_db: Path) -> None:
+    """Two conversations stored by Rasa's own SQL tracker store: one answered and then a form
+    sent, one not understood (with an e-mail address that the console must mask)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def user(text, intent, confidence):
+        return UserUttered(text, intent={"name": intent, "confidence": confidence},
+                           parse_data={"intent": {"name": intent, "confidence": confidence}, "entities": [],
+                                       "text": text}, input_channel="rest")
+
+    start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    answered = DialogueStateTracker.from_events("gespraech-eins", start + [
+        user("Was ist ASSKomm?", "ask_what_is_asskomm", 0.97), ActionExecuted("action_answer_knowledge"),
+        BotUttered("ASSKomm ist die Allianz Sichere Sächsische Kommunen."), ActionExecuted("action_listen"),
+        user("Wir möchten beitreten", "request_join", 0.91), ActionExecuted("join_form"), ActiveLoop("join_form"),
+        ActionExecuted("action_submit_application"), ActiveLoop(None), ActionExecuted("action_listen"),
+    ])
+    lost = DialogueStateTracker.from_events("gespraech-zwei", start + [
+        user("Schreiben Sie an max@example.org wegen blubb", "nlu_fallback", 0.31),
+        ActionExecuted("action_clarify"), BotUttered("Das habe ich nicht verstanden."), ActionExecuted("action_listen"),
+    ])
+    trackers = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+    for tracker in (answered, lost):
+        asyncio.run(trackers.save(tracker))
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """The console process on a free port with its own var/: three users, one application
+    stored through bot.applications, two conversations in the tracker store."""
+    if not CONSOLE_PYTHON.exists():
+        pytest.fail(f"{CONSOLE_PYTHON} fehlt: `make .venv-console/.installed` (oder make test) legt es an.")
+    var = tmp_path_factory.mktemp("console-var")
+    settings = Settings(var_dir=var, console_port=free_port())
+    migrate(settings.database)
+    sessions = make_session_factory(make_engine(settings.database))
+    with pytest.MonkeyPatch.context() as patch:  # cheap hashes: the real costs are tested in test_console_auth
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        for name, role in ROLES.items():
+            accounts.create_user(sessions, name, role, PASSWORDS[name], actor="test")
+    draft = store.Draft(kind="beitritt", fields={"Kommune": "Werdau", "Name": "Anna Muster", "Funktion": "Bürgermeisterin",
+                                                 "E-Mail": "anna.muster@werdau.de"},
+                        email="anna.muster@werdau.de", consent_at=datetime.now(timezone.utc), channel="rest",
+                        sender_id="gespraech-eins", submission_key="konsole-test-1")
+    reference = store.submit(sessions, draft, recipient="").reference
+    write_conversations(var / "tracker.db")
+    env = {**os.environ, **settings.as_env(), "PYTHONPATH": str(ROOT)}
+    log = (var / "console.log").open("w")
+    process = subprocess.Popen([str(CONSOLE_PYTHON), "-m", "bot.console"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not service_answers(settings.console_port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("Konsole startet nicht:\n" + (var / "console.log").read_text())
+            time.sleep(0.2)
+        yield {"url": f"http://127.0.0.1:{settings.console_port}", "reference": reference, "settings": settings}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium fehlt: {CHROMIUM} gibt es nicht (Debian: apt-get install -y chromium).")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+def log_in(page, console, name: str, start: str = "/") -> None:
+    page.goto(console["url"] + start)
+    page.get_by_label("Benutzername").fill(name)
+    page.get_by_label("Passwort").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Anmelden").click()
+
+
+def assert_accessible(page, name: str) -> None:
+    """axe-core (WCAG 2.0/2.1/2.2 A and AA, best practices) finds nothing on this page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => {
+      const r = await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    assert not violations, (name, json.dumps(violations, ensure_ascii=False, indent=1))
+
+
+def test_anonymous_request_gets_the_login_page(console):
+    with urllib.request.urlopen(console["url"] + "/anfragen", timeout=10) as response:  # follows the redirect
+        body = response.read().decode("utf-8")
+        assert response.url.endswith("/anmelden?weiter=/anfragen")
+    assert "<h1>Anmelden</h1>" in body and console["reference"] not in body
+
+
+def test_post_without_csrf_token_is_refused(console):
+    client = requests.Session()
+    page = client.get(console["url"] + "/anmelden", timeout=10).text
+    token = page.split('name="csrftoken" value="', 1)[1].split('"', 1)[0]
+    # The login form itself needs the token ...
+    refused = client.post(console["url"] + "/anmelden", data={"name": "sabine", "passwort": PASSWORDS["sabine"]},
+                          allow_redirects=False, timeout=10)
+    assert refused.status_code == 403 and "Anfrage abgelehnt" in refused.text
+    done = client.post(console["url"] + "/anmelden", timeout=10, allow_redirects=False,
+                       data={"name": "sabine", "passwort": PASSWORDS["sabine"], "csrftoken": token})
+    assert done.status_code == 303
+    # ... and so does every change once logged in: the status stays as it was.
+    target = f"{console['url']}/anfragen/{console['reference']}/status"
+    assert client.post(target, data={"status": "abgelehnt"}, timeout=10).status_code == 403
+    assert client.post(target, data={"status": "abgelehnt", "csrftoken": "gefälscht"}, timeout=10).status_code == 403
+    assert "eingegangen" in client.get(f"{console['url']}/anfragen/{console['reference']}", timeout=10).text
+
+
+def test_wrong_password_is_answered_without_saying_which_part_was_wrong(console):
+    client = requests.Session()
+    token = client.get(console["url"] + "/anmelden", timeout=10).text.split('name="csrftoken" value="', 1)[1].split('"', 1)[0]
+    for name in ("armin", "niemand"):
+        wrong = client.post(console["url"] + "/anmelden", timeout=10,
+                            data={"name": name, "passwort": "falsch", "csrftoken": token})
+        assert wrong.status_code == 401 and "Benutzername oder Passwort ist falsch" in wrong.text
+    assert "<h1>Anmelden</h1>" in client.get(f"{console['url']}/anfragen/{console['reference']}", timeout=10).text
+
+
+def test_caseworker_changes_status_and_exports_csv(console, browser):
+    context = browser.new_context(locale="de-DE", accept_downloads=True, bypass_csp=True)  # bypass: inject axe
+    page = context.new_page()
+    try:
+        page.goto(console["url"] + "/anmelden")
+        assert_accessible(page, "anmelden")
+        log_in(page, console, "sabine", "/anfragen")
+        row = page.get_by_role("row").filter(has_text=console["reference"])
+        assert "Werdau" in row.inner_text() and "eingegangen" in row.inner_text()
+        assert_accessible(page, "anfragen")
+        page.get_by_label("Kommune").fill("Zwickau")
+        page.get_by_role("button", name="Filtern").click()
+        assert page.get_by_text("Keine Anfragen für diese Auswahl.").is_visible()
+        page.get_by_label("Kommune").fill("werdau")
+        page.get_by_role("button", name="Filtern").click()
+        page.get_by_role("link", name=console["reference"]).click()
+        assert page.get_by_text("Bürgermeisterin").is_visible()
+        assert_accessible(page, "anfrage")
+        page.get_by_label("Neuer Status").select_option(label="in Bearbeitung")
+        page.get_by_label("Notiz").fill("Rückruf am Montag vereinbart")
+        page.get_by_role("button", name="Status speichern").click()
+        assert page.locator("#status-aktuell").inner_text() == "in Bearbeitung"
+        assert "Rückruf am Montag vereinbart" in page.locator(".history").inner_text()
+        assert_accessible(page, "anfrage-geaendert")
+        page.goto(console["url"] + "/anfragen")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="CSV").click()
+        lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].startswith("Vorgangsnummer;Art;Status")
+        assert lines[1].startswith(f"{console['reference']};Beitrittsanfrage;in Bearbeitung;")
+        page.goto(console["url"] + "/postausgang")
+        assert console["reference"] in page.locator("table").inner_text()
+        assert_accessible(page, "postausgang")
+    finally:
+        context.close()
+
+
+def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, browser):
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "armin")
+        assert_accessible(page, "start-auswertung")
+        response = page.goto(console["url"] + f"/anfragen/{console['reference']}")
+        assert response.status == 403 and page.get_by_role("heading", name="Keine Berechtigung").is_visible()
+        assert "Werdau" not in page.content()
+        page.goto(console["url"] + "/statistik")
+        assert page.locator("#anzahl-gespraeche").inner_text() == "2"
+        assert page.locator("#verstanden").inner_text() == "67 %"  # 2 of 3 messages understood
+        assert "Schreiben Sie an [E-Mail] wegen blubb" in page.content()
+        assert "1 / 1 / 0" in page.content()  # forms started / sent / cancelled
+        assert_accessible(page, "statistik")
+        page.goto(console["url"] + "/gespraeche")
+        assert_accessible(page, "gespraeche")
+        page.get_by_role("row").filter(has_text="Formular abgeschickt").get_by_role("link").click()
+        transcript = page.locator("table").inner_text()
+        assert "ask_what_is_asskomm" in transcript and "0,97" in transcript and "join_form" in transcript
+        assert_accessible(page, "gespraech")
+    finally:
+        context.close()
+
+
+def test_admin_reads_the_audit_log(console, browser):
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "admin", "/protokoll")
+        log = page.locator("table").last.inner_text()
+        assert "benutzer.angelegt" in log and "anmeldung" in log
+        assert_accessible(page, "protokoll")
+    finally:
+        context.close()
