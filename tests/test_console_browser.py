@@ -170,6 +170,46 @@ def test_wrong_password_is_answered_without_saying_which_part_was_wrong(console)
     assert "<h1>Anmelden</h1>" in client.get(f"{console['url']}/anfragen/{console['reference']}", timeout=10).text
 
 
+FORGE_SESSION = """
+import base64, json, sys, time
+from itsdangerous import TimestampSigner
+secret, session, age = sys.argv[1], sys.argv[2], float(sys.argv[3])
+class Signed(TimestampSigner):
+    def get_timestamp(self):
+        return int(time.time() - age)
+print(Signed(secret).sign(base64.b64encode(session.encode())).decode())
+"""
+
+
+def session_cookie(console, user_id: int, signed_ago: float, logged_in_ago: float) -> str:
+    """A session cookie as Starlette writes it, signed with the console's key some time ago."""
+    secret = (console["settings"].var_dir / "console-secret").read_text().strip()
+    session = json.dumps({"uid": user_id, "since": int(time.time() - logged_in_ago)})
+    return subprocess.run([str(CONSOLE_PYTHON), "-c", FORGE_SESSION, secret, session, str(signed_ago)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_sessions_expire_when_idle_and_after_a_working_day(console):
+    client = requests.Session()
+    token = client.get(console["url"] + "/anmelden", timeout=10).text.split('name="csrftoken" value="', 1)[1].split('"', 1)[0]
+    login = client.post(console["url"] + "/anmelden", timeout=10, allow_redirects=False,
+                        data={"name": "armin", "passwort": PASSWORDS["armin"], "csrftoken": token})
+    cookie = login.headers["set-cookie"].lower()
+    assert "asskomm_konsole=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    user_id = next(u.id for u in accounts.all_users(make_session_factory(make_engine(console["settings"].database)))
+                   if u.name == "armin")
+    idle = console["settings"].console_session_minutes * 60
+
+    def opens_statistics(cookie_value: str) -> bool:
+        response = requests.get(console["url"] + "/statistik", cookies={"asskomm_konsole": cookie_value},
+                                allow_redirects=False, timeout=10)
+        return response.status_code == 200
+
+    assert opens_statistics(session_cookie(console, user_id, signed_ago=0, logged_in_ago=60))
+    assert not opens_statistics(session_cookie(console, user_id, signed_ago=idle + 60, logged_in_ago=idle + 60))
+    assert not opens_statistics(session_cookie(console, user_id, signed_ago=0, logged_in_ago=11 * 3600))
+
+
 def test_caseworker_changes_status_and_exports_csv(console, browser):
     context = browser.new_context(locale="de-DE", accept_downloads=True, bypass_csp=True)  # bypass: inject axe
     page = context.new_page()
