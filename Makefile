@@ -10,7 +10,7 @@ MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
 # libraries need newer versions than Rasa's pins allow (see requirements-console.txt).
 CONSOLE_VENV := .venv-console
 CONSOLE_INSTALLED := $(CONSOLE_VENV)/.installed
-CONSOLE_PACKAGES := starlette uvicorn jinja2 python-multipart itsdangerous asgi-csrf argon2-cffi openpyxl \
+CONSOLE_PACKAGES := starlette uvicorn jinja2 python-multipart itsdangerous asgi-csrf argon2-cffi openpyxl pyyaml \
 	sqlalchemy==1.4.54 alembic==1.17.2 pydantic==1.10.9
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from argon2 import PasswordHasher
@@ -159,3 +159,17 @@ def test_admin_command_reads_the_password_from_piped_input(local_sessions, monke
     assert created.action == "benutzer.angelegt" and created.actor.startswith("cli:") and created.after == {"rolle": "redaktion"}
     with pytest.raises(SystemExit):  # argparse refuses an unknown role before anything is stored
         cli.build_parser().parse_args(["benutzer-anlegen", "x", "--rolle", "chef"])
+
+
+@pytest.mark.parametrize("stand, reason", [
+    ("2024-12", ""),  # the month may mean its last day: 23 months before the day of the check
+    ("2025", ""),
+    ("2024-11-30", "älter als 24 Monate"),
+    ("2021", "älter als 24 Monate"),
+    ("undatiert", "ohne Datum"),
+])
+def test_knowledge_sources_older_than_24_months_or_undated_are_marked(stand, reason):
+    from bot.console.knowledge_view import review_reason
+    from bot.knowledge import Source
+
+    assert review_reason(Source(title="Quelle", stand=stand), date(2026, 11, 30)) == reason

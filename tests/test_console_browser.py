@@ -31,8 +31,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = ROOT / "bot" / "channels" / "widget" / "test-support" / "axe.min.js"
 SCREENSHOTS = ROOT / "results" / "screenshots"
-PASSWORDS = {"sabine": "Sachbearbeitung-2026!", "armin": "Auswertung-2026-gut", "admin": "Administration-2026"}
-ROLES = {"sabine": "sachbearbeitung", "armin": "auswertung", "admin": "admin"}
+PASSWORDS = {"sabine": "Sachbearbeitung-2026!", "armin": "Auswertung-2026-gut", "admin": "Administration-2026",
+             "rita": "Redaktion-2026-Wissen"}
+ROLES = {"sabine": "sachbearbeitung", "armin": "auswertung", "admin": "admin", "rita": "redaktion"}
 
 
 def write_conversations(tracker_db: Path) -> None:
@@ -280,5 +281,25 @@ def test_admin_reads_the_audit_log(console, browser):
         log = page.locator("table").last.inner_text()
         assert "benutzer.angelegt" in log and "anmeldung" in log
         assert_accessible(page, "protokoll")
+    finally:
+        context.close()
+
+
+def test_editor_sees_knowledge_with_old_sources_marked(console, browser):
+    from bot.knowledge import KnowledgeBase
+
+    entries = KnowledgeBase.from_directory(console["settings"].knowledge_dir).entries
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "rita", "/wissen")
+        assert page.locator("tbody tr").count() == len(entries)
+        first = sorted(entries)[0]
+        assert page.locator("tbody tr").first.locator("code").inner_text() == first
+        marked = page.locator("tr.review").count()
+        assert page.get_by_text(f"{len(entries)} Einträge, davon {marked} zum Prüfen.").is_visible()
+        assert page.locator("tr.review .badge").first.inner_text().startswith("prüfen:")
+        assert_accessible(page, "wissen")
+        assert page.goto(console["url"] + "/gespraeche").status == 403
     finally:
         context.close()

@@ -33,7 +33,7 @@ from bot.applications.mail import SmtpSettings, deliver_pending
 from bot.applications.models import Application, OutboxMessage
 from bot.applications.store import KINDS, STATUSES
 from bot.config import Settings, get_settings
-from bot.console import accounts, audit, conversations, export, workflow
+from bot.console import accounts, audit, conversations, export, knowledge_view, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
 
 HERE = Path(__file__).resolve().parent
@@ -208,6 +208,17 @@ class Console:
         return self.render(request, "statistik.html", {"stats": stats, "day_from": day_from, "day_to": day_to,
                                                         "chart": bar_chart(stats) if stats else None})
 
+    async def knowledge(self, request: Request) -> Response:
+        only_review = request.query_params.get("pruefen") == "1"
+        try:
+            rows, error = knowledge_view.entries(self.settings.knowledge_dir), ""
+        except ValueError as problem:  # KnowledgeError: the editors must see why, not a 500
+            rows, error = [], str(problem)
+        return self.render(request, "wissen.html", {
+            "rows": [r for r in rows if r.needs_review or not only_review], "only_review": only_review,
+            "review_count": sum(r.needs_review for r in rows), "error": error,
+            "months": knowledge_view.REVIEW_AFTER_MONTHS})
+
     async def audit_log(self, request: Request) -> Response:
         return self.render(request, "protokoll.html", {"entries": audit.entries(self.sessions, limit=500),
                                                         "users": accounts.all_users(self.sessions)})
@@ -277,6 +288,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/gespraeche", page(console.conversation_list, "gespraeche")),
         Route("/gespraeche/verlauf", page(console.conversation, "gespraeche")),
         Route("/statistik", page(console.statistics, "statistik")),
+        Route("/wissen", page(console.knowledge, "wissen")),
         Route("/protokoll", page(console.audit_log, "protokoll")),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
