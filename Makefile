@@ -80,7 +80,7 @@ shell: pipeline
 matrix: $(MATRIX_INSTALLED)
 	@PYTHONPATH=$(CURDIR) $(MATRIX_VENV)/bin/python -m bot.matrix_bridge
 
-console: $(INSTALLED) $(CONSOLE_INSTALLED)
+console: $(CONSOLE_INSTALLED)
 	@PYTHONPATH=$(CURDIR) $(CONSOLE_VENV)/bin/python -m bot.console
 
 test: pipeline $(MATRIX_INSTALLED) $(CONSOLE_INSTALLED) $(CHROMIUM) $(NGINX)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 import urllib.request
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def write_conversations(tracker_db: Path) -> None:
     ])
     lost = DialogueStateTracker.from_events("gespraech-zwei", start + [
         user("Schreiben Sie an max@example.org wegen blubb", "nlu_fallback", 0.31),
+        # Rasa's core fallback after the NLU fallback: still one message not understood, not two.
+        ActionExecuted("action_default_fallback"),
         ActionExecuted("action_clarify"), BotUttered("Das habe ich nicht verstanden."), ActionExecuted("action_listen"),
     ])
     trackers = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
@@ -241,6 +244,12 @@ def test_caseworker_changes_status_and_exports_csv(console, browser):
         lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
         assert lines[0].startswith("Vorgangsnummer;Art;Status")
         assert lines[1].startswith(f"{console['reference']};Beitrittsanfrage;in Bearbeitung;")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Excel (XLSX)").click()
+        with zipfile.ZipFile(download.value.path()) as workbook:  # XLSX: zipped XML parts
+            strings = "".join(workbook.read(name).decode("utf-8") for name in workbook.namelist()
+                              if name.startswith("xl/") and name.endswith(".xml"))
+        assert console["reference"] in strings and "Bürgermeisterin" in strings and "in Bearbeitung" in strings
         page.goto(console["url"] + "/postausgang")
         assert console["reference"] in page.locator("table").inner_text()
         assert_accessible(page, "postausgang")
@@ -249,7 +258,7 @@ def test_caseworker_changes_status_and_exports_csv(console, browser):
 
 
 def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, browser):
-    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    context = browser.new_context(locale="de-DE", accept_downloads=True, bypass_csp=True)
     page = context.new_page()
     try:
         log_in(page, console, "armin")
@@ -263,7 +272,19 @@ def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, b
         assert "Schreiben Sie an [E-Mail] wegen blubb" in page.content()
         assert "1 / 1 / 0" in page.content()  # forms started / sent / cancelled
         assert_accessible(page, "statistik")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Zahlen je Tag und Kanal als CSV herunterladen").click()
+        table = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+        today = datetime.now(timezone.utc).date().isoformat()
+        assert table == ["Tag;Kanal;Gespräche;Nachrichten;nicht verstanden;Formulare begonnen;Formulare abgeschickt;"
+                         "Formulare abgebrochen", f"{today};rest;2;3;1;1;1;0"]
         page.goto(console["url"] + "/gespraeche")
+        page.get_by_label("Ergebnis").select_option("nicht verstanden")
+        page.get_by_role("button", name="Anzeigen").click()
+        assert page.locator("tbody tr").count() == 1 and "nicht verstanden" in page.locator("tbody").inner_text()
+        page.get_by_label("Ergebnis").select_option("")
+        page.get_by_role("button", name="Anzeigen").click()
+        assert page.locator("tbody tr").count() == 2
         assert_accessible(page, "gespraeche")
         page.get_by_role("row").filter(has_text="Formular abgeschickt").get_by_role("link").click()
         transcript = page.locator("table").inner_text()

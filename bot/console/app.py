@@ -8,6 +8,8 @@ bot/console/accounts.py (argon2-cffi).
 """
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 import time
 from datetime import date, timedelta
@@ -191,10 +193,12 @@ class Console:
 
     async def conversation_list(self, request: Request) -> Response:
         day_from, day_to = date_range(request)
-        channel = request.query_params.get("kanal", "")
+        channel, outcome = request.query_params.get("kanal", ""), request.query_params.get("ergebnis", "")
         rows = conversations.conversations(self.tracker, day_from, day_to, channel) if self.tracker else []
+        rows = [r for r in rows if not outcome or r.outcome == outcome]
         return self.render(request, "gespraeche.html", {"rows": rows, "day_from": day_from, "day_to": day_to,
-                                                         "channel": channel})
+                                                         "channel": channel, "outcome": outcome,
+                                                         "outcomes": conversations.OUTCOMES})
 
     async def conversation(self, request: Request) -> Response:
         sender_id = request.query_params.get("id", "")
@@ -207,6 +211,14 @@ class Console:
         stats = conversations.statistics(self.tracker, day_from, day_to) if self.tracker else None
         return self.render(request, "statistik.html", {"stats": stats, "day_from": day_from, "day_to": day_to,
                                                         "chart": bar_chart(stats) if stats else None})
+
+    async def statistics_csv(self, request: Request) -> Response:
+        day_from, day_to = date_range(request)
+        talks = conversations.conversations(self.tracker, day_from, day_to) if self.tracker else []
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=";").writerows(conversations.daily_table(talks))
+        return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="statistik-{day_from}-{day_to}.csv"'})
 
     async def knowledge(self, request: Request) -> Response:
         only_review = request.query_params.get("pruefen") == "1"
@@ -288,6 +300,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/gespraeche", page(console.conversation_list, "gespraeche")),
         Route("/gespraeche/verlauf", page(console.conversation, "gespraeche")),
         Route("/statistik", page(console.statistics, "statistik")),
+        Route("/statistik/export.csv", page(console.statistics_csv, "statistik")),
         Route("/wissen", page(console.knowledge, "wissen")),
         Route("/protokoll", page(console.audit_log, "protokoll")),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -68,6 +68,10 @@ class Conversation:
         return "beantwortet"
 
 
+OUTCOMES = ("beantwortet", "teils nicht verstanden", "nicht verstanden", "Formular abgeschickt",
+            "Formular abgebrochen")
+
+
 @dataclass
 class Turn:
     at: datetime
@@ -126,6 +130,7 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
     if not _has_events(engine):
         return []
     found: dict[str, Conversation] = {}
+    counted: set[str] = set()  # conversations whose latest user message already counts as not understood
     query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.intent_name,
                     events.c.action_name, events.c.data)
              .where(events.c.type_name.in_(("user", "action", "active_loop")), *_window(day_from, day_to))
@@ -141,11 +146,15 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
                 talk.channel = talk.channel or data.get("input_channel") or "unbekannt"
                 talk.messages += 1
                 talk.intents[row.intent_name or ""] += 1
+                counted.discard(row.sender_id)
                 if row.intent_name in FALLBACK_INTENTS:
                     talk.fallbacks += 1
+                    counted.add(row.sender_id)
             elif row.type_name == "action":
                 if row.action_name in FALLBACK_ACTIONS:
-                    talk.fallbacks += 1
+                    if row.sender_id not in counted:  # one message is not understood once
+                        talk.fallbacks += 1
+                        counted.add(row.sender_id)
                 elif row.action_name == SUBMITTED:
                     talk.forms_completed += 1
                 elif row.action_name == CANCELLED:
@@ -154,6 +163,19 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
                 talk.forms_started += 1
     rows = [c for c in found.values() if c.messages and (not channel or c.channel == channel)]
     return sorted(rows, key=lambda c: c.last, reverse=True)
+
+
+def daily_table(talks: list[Conversation]) -> list[list]:
+    """One row per day and channel (by the start of the conversation), for the CSV download."""
+    keyed: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * 6)
+    for talk in talks:
+        row = keyed[(talk.started.date(), talk.channel)]
+        for i, value in enumerate((1, talk.messages, talk.fallbacks, talk.forms_started, talk.forms_completed,
+                                   talk.forms_cancelled)):
+            row[i] += value
+    header = ["Tag", "Kanal", "Gespräche", "Nachrichten", "nicht verstanden", "Formulare begonnen",
+              "Formulare abgeschickt", "Formulare abgebrochen"]
+    return [header] + [[day.isoformat(), channel, *values] for (day, channel), values in sorted(keyed.items())]
 
 
 def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional[date] = None,
@@ -167,7 +189,7 @@ def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional
     return Statistics(
         conversations=len(talks),
         messages=sum(t.messages for t in talks),
-        fallbacks=min(sum(t.fallbacks for t in talks), sum(t.messages for t in talks)),
+        fallbacks=sum(t.fallbacks for t in talks),
         per_day=dict(sorted(per_day.items())),
         channels=sorted({t.channel for t in talks}),
         top_intents=[(name, n) for name, n in intents.most_common() if name not in FALLBACK_INTENTS][:top],
