@@ -75,7 +75,9 @@ def console(tmp_path_factory):
     if not CONSOLE_PYTHON.exists():
         pytest.fail(f"{CONSOLE_PYTHON} fehlt: `make .venv-console/.installed` (oder make test) legt es an.")
     var = tmp_path_factory.mktemp("console-var")
-    settings = Settings(var_dir=var, console_port=free_port())
+    # A mail server that is down at first (test_failed_mail_is_sent_again starts it).
+    settings = Settings(var_dir=var, console_port=free_port(), smtp_host="127.0.0.1", smtp_port=free_port(),
+                        smtp_starttls=False, smtp_from="asskomm-bot@example.org")
     migrate(settings.database)
     sessions = make_session_factory(make_engine(settings.database))
     with pytest.MonkeyPatch.context() as patch:  # cheap hashes: the real costs are tested in test_console_auth
@@ -86,7 +88,12 @@ def console(tmp_path_factory):
                                                  "E-Mail": "anna.muster@werdau.de"},
                         email="anna.muster@werdau.de", consent_at=datetime.now(timezone.utc), channel="rest",
                         sender_id="gespraech-eins", submission_key="konsole-test-1")
-    reference = store.submit(sessions, draft, recipient="").reference
+    reference = store.submit(sessions, draft, recipient="").reference  # no LPR address set: waits
+    study = store.Draft(kind="studium", fields={"Name": "Jonas Beispiel", "E-Mail": "jonas@example.org",
+                                                "Frage": "Wann beginnt der Master?"},
+                        email="jonas@example.org", consent_at=datetime.now(timezone.utc), channel="socketio",
+                        sender_id="gespraech-drei", submission_key="konsole-test-2")
+    mailed = store.submit(sessions, study, recipient="antraege@lpr.example.org").reference
     write_conversations(var / "tracker.db")
     env = {**os.environ, **settings.as_env(), "PYTHONPATH": str(ROOT)}
     log = (var / "console.log").open("w")
@@ -98,7 +105,8 @@ def console(tmp_path_factory):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("Konsole startet nicht:\n" + (var / "console.log").read_text())
             time.sleep(0.2)
-        yield {"url": f"http://127.0.0.1:{settings.console_port}", "reference": reference, "settings": settings}
+        yield {"url": f"http://127.0.0.1:{settings.console_port}", "reference": reference, "mailed": mailed,
+               "settings": settings}
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -243,7 +251,9 @@ def test_caseworker_changes_status_and_exports_csv(console, browser):
             page.get_by_role("link", name="CSV").click()
         lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
         assert lines[0].startswith("Vorgangsnummer;Art;Status")
-        assert lines[1].startswith(f"{console['reference']};Beitrittsanfrage;in Bearbeitung;")
+        assert len(lines) == 3  # header and both applications (newest first)
+        assert lines[2].startswith(f"{console['reference']};Beitrittsanfrage;in Bearbeitung;")
+        assert lines[1].startswith(f"{console['mailed']};Studienanfrage;eingegangen;")
         with page.expect_download() as download:
             page.get_by_role("link", name="Excel (XLSX)").click()
         with zipfile.ZipFile(download.value.path()) as workbook:  # XLSX: zipped XML parts
@@ -254,6 +264,38 @@ def test_caseworker_changes_status_and_exports_csv(console, browser):
         assert console["reference"] in page.locator("table").inner_text()
         assert_accessible(page, "postausgang")
     finally:
+        context.close()
+
+
+def test_failed_mail_is_sent_again_from_the_outbox(console, browser):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content.decode("utf-8", "replace"))
+            return "250 OK"
+
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    server = None
+    try:
+        log_in(page, console, "sabine", "/postausgang")
+        page.get_by_role("button", name="Erneut senden").click()  # the mail server is still down
+        assert page.get_by_text("Gesendet: 0, fehlgeschlagen: 1.").is_visible()
+        row = page.get_by_role("row").filter(has_text=console["mailed"])
+        assert "ConnectionRefusedError" in row.inner_text() and "antraege@lpr.example.org" in row.inner_text()
+        server = Controller(Inbox(), hostname="127.0.0.1", port=console["settings"].smtp_port)
+        server.start()
+        page.get_by_role("button", name="Erneut senden").click()
+        assert page.get_by_text("Gesendet: 1, fehlgeschlagen: 0.").is_visible()
+        assert console["mailed"] not in page.locator("table").inner_text()  # sent: no longer waiting
+        assert console["reference"] in page.locator("table").inner_text()  # no recipient: still waiting
+        assert len(received) == 1 and console["mailed"] in received[0]
+    finally:
+        if server:
+            server.stop()
         context.close()
 
 
