@@ -11,7 +11,7 @@ MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
 CONSOLE_VENV := .venv-console
 CONSOLE_INSTALLED := $(CONSOLE_VENV)/.installed
 CONSOLE_PACKAGES := starlette uvicorn jinja2 python-multipart itsdangerous asgi-csrf argon2-cffi openpyxl pyyaml \
-	sqlalchemy==1.4.54 alembic==1.17.2 pydantic==1.10.9
+	sqlalchemy==1.4.54 alembic==1.17.2 pydantic==1.10.9 psycopg2-binary==2.9.13
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 # TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.

@@ -13,6 +13,7 @@ import subprocess
 import time
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from argon2 import PasswordHasher
 
 from bot.applications import store
 from bot.config import Settings
-from bot.console import accounts
+from bot.console import accounts, conversations
 from bot.db import make_engine, make_session_factory, migrate
 from tests.conftest import ROOT, free_port, service_answers
 
@@ -37,7 +38,7 @@ PASSWORDS = {"sabine": "Sachbearbeitung-2026!", "armin": "Auswertung-2026-gut", 
 ROLES = {"sabine": "sachbearbeitung", "armin": "auswertung", "admin": "admin", "rita": "redaktion"}
 
 
-def write_conversations(tracker_db: Path) -> None:
+def write_conversations(tracker_url: str) -> None:
     """Two conversations stored by Rasa's own SQL tracker store: one answered and then a form
     sent, one not understood (with an e-mail address that the console must mask)."""
     from rasa.core.tracker_store import SQLTrackerStore
@@ -63,7 +64,11 @@ def write_conversations(tracker_db: Path) -> None:
         ActionExecuted("action_default_fallback"),
         ActionExecuted("action_clarify"), BotUttered("Das habe ich nicht verstanden."), ActionExecuted("action_listen"),
     ])
-    trackers = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+    # As bot/deployment/endpoints.py configures it: a full URL in `host` for PostgreSQL.
+    if tracker_url.startswith("sqlite:///"):
+        trackers = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=tracker_url.removeprefix("sqlite:///"))
+    else:
+        trackers = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=tracker_url)
     for tracker in (answered, lost):
         asyncio.run(trackers.save(tracker))
 
@@ -94,23 +99,29 @@ def console(tmp_path_factory):
                         email="jonas@example.org", consent_at=datetime.now(timezone.utc), channel="socketio",
                         sender_id="gespraech-drei", submission_key="konsole-test-2")
     mailed = store.submit(sessions, study, recipient="antraege@lpr.example.org").reference
-    write_conversations(var / "tracker.db")
+    write_conversations(conversations.tracker_url(settings))
+    with console_running(settings) as url:
+        yield {"url": url, "reference": reference, "mailed": mailed, "settings": settings}
+
+
+@contextmanager
+def console_running(settings: Settings):
+    """`python -m bot.console` in .venv-console with these settings; yields its address."""
     env = {**os.environ, **settings.as_env(), "PYTHONPATH": str(ROOT)}
-    log = (var / "console.log").open("w")
-    process = subprocess.Popen([str(CONSOLE_PYTHON), "-m", "bot.console"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not service_answers(settings.console_port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("Konsole startet nicht:\n" + (var / "console.log").read_text())
-            time.sleep(0.2)
-        yield {"url": f"http://127.0.0.1:{settings.console_port}", "reference": reference, "mailed": mailed,
-               "settings": settings}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    log_path = settings.var_dir / "console.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([str(CONSOLE_PYTHON), "-m", "bot.console"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while not service_answers(settings.console_port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("Konsole startet nicht:\n" + log_path.read_text())
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{settings.console_port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +377,30 @@ def test_editor_sees_knowledge_with_old_sources_marked(console, browser):
         assert page.goto(console["url"] + "/gespraeche").status == 403
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_console_works_on_postgresql(database_url, tmp_path):
+    """Production: applications, users and the tracker store in PostgreSQL (psycopg2 in .venv-console)."""
+    settings = Settings(var_dir=tmp_path, console_port=free_port(), database_url=database_url,
+                        tracker_store_url=database_url)
+    migrate(database_url)
+    sessions = make_session_factory(make_engine(database_url))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        accounts.create_user(sessions, "admin", "admin", PASSWORDS["admin"], actor="test")
+    draft = store.Draft(kind="foerderung", fields={"Kommune": "Zwickau", "Projekt": "Nachbarschaftshilfe"},
+                        email="z@zwickau.de", consent_at=datetime.now(timezone.utc), channel="rest",
+                        sender_id="pg-1", submission_key="konsole-pg-1")
+    reference = store.submit(sessions, draft, recipient="").reference
+    write_conversations(database_url)
+    with console_running(settings) as url:
+        client = requests.Session()
+        token = client.get(url + "/anmelden", timeout=10).text.split('name="csrftoken" value="', 1)[1].split('"', 1)[0]
+        client.post(url + "/anmelden", timeout=10, data={"name": "admin", "passwort": PASSWORDS["admin"], "csrftoken": token})
+        client.post(f"{url}/anfragen/{reference}/status", timeout=10,
+                    data={"status": "in_bearbeitung", "notiz": "auf PostgreSQL", "csrftoken": token})
+        assert "in Bearbeitung" in client.get(f"{url}/anfragen?kommune=zwick", timeout=10).text
+        statistics = client.get(url + "/statistik", timeout=10).text
+        assert '<dd id="anzahl-gespraeche">2</dd>' in statistics and '<dd id="verstanden">67 %</dd>' in statistics
+        assert "auf PostgreSQL" in client.get(url + "/protokoll", timeout=10).text

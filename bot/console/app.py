@@ -160,6 +160,9 @@ class Console:
 
     async def export(self, request: Request) -> Response:
         fmt = request.path_params["fmt"]
+        if fmt not in ("csv", "xlsx"):
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Export gibt es als CSV oder XLSX."}, 404)
         rows = workflow.find(self.sessions, application_filters(request))
         with self.sessions.begin() as session:
             audit.record(session, request.state.user.name, "anfragen.export", "anfragen",
