@@ -7,11 +7,11 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin setzen Werdau --status kooperationsvereinbarung --datum 2022-01-11 \
         --quelle "SMI-Medieninformation" --url https://… --stand 2022-01-11 --von "A. Muster"
     python -m bot.admin zuruecksetzen Werdau     # staff change weg, Wissensdatei gilt wieder
+    python -m bot.admin benutzer-anlegen NAME --rolle admin   # Zugang zur Konsole (Passwort folgt)
     python -m bot.admin anfragen [--art beitritt]  # gespeicherte Anfragen
     python -m bot.admin anfragen-export anfragen.csv
     python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
     python -m bot.admin postausgang [--senden]     # wartende E-Mails an den LPR
-    python -m bot.admin benutzer-anlegen NAME --rolle admin   # Zugang zur Konsole (Passwort folgt)
 """
 from __future__ import annotations
 
@@ -69,10 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("postausgang", help="wartende E-Mails zeigen und mit --senden verschicken")
     outbox.add_argument("--senden", action="store_true")
 
-    add_console_user_parser(commands)
-
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
+    add_console_user_parser(commands)
     return parser
 
 
