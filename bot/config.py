@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # A session ends after this many minutes without a request, and after 10 hours at most.
     console_session_minutes: int = 30
     console_https_only: bool = False
+    # Where "als Trainingsbeispiel vorschlagen" collects user messages with their right intent,
+    # for a developer to review and add to data/nlu/ (CSV: Rasa and the training check ignore it).
+    console_suggestions_file: Path = PROJECT_ROOT / "data" / "review" / "trainingsvorschlaege.csv"
 
     # Telegram (off while the token is empty): the token from @BotFather, the bot's user name
     # (Rasa checks updates against it), the public HTTPS address of

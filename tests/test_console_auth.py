@@ -173,3 +173,17 @@ def test_knowledge_sources_older_than_24_months_or_undated_are_marked(stand, rea
     from bot.knowledge import Source
 
     assert review_reason(Source(title="Quelle", stand=stand), date(2026, 11, 30)) == reason
+
+
+def test_training_suggestions_need_a_known_intent_and_a_text(tmp_path):
+    from bot.console import suggestions
+
+    target = tmp_path / "vorschlaege.csv"
+    assert "ask_contact" in suggestions.known_intents()
+    with pytest.raises(ValueError, match="domain.yml"):
+        suggestions.suggest(target, "Hallo", "erfundener_intent", "nlu_fallback", "s1", "armin")
+    with pytest.raises(ValueError, match="Leere"):
+        suggestions.suggest(target, "  ", "ask_contact", "nlu_fallback", "s1", "armin")
+    assert not target.exists()
+    suggestions.suggest(target, "Wen  rufe ich an?\n", "ask_contact", "nlu_fallback", "s1", "armin")
+    assert target.read_text(encoding="utf-8").splitlines()[1].endswith(";armin;ask_contact;Wen rufe ich an?;s1;nlu_fallback")

@@ -13,6 +13,7 @@ import subprocess
 import time
 import urllib.request
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,8 +70,13 @@ def write_conversations(tracker_url: str) -> None:
         trackers = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=tracker_url.removeprefix("sqlite:///"))
     else:
         trackers = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=tracker_url)
-    for tracker in (answered, lost):
-        asyncio.run(trackers.save(tracker))
+    async def save_all():
+        for tracker in (answered, lost):
+            await trackers.save(tracker)
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, save_all()).result()
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +88,8 @@ def console(tmp_path_factory):
     var = tmp_path_factory.mktemp("console-var")
     # A mail server that is down at first (test_failed_mail_is_sent_again starts it).
     settings = Settings(var_dir=var, console_port=free_port(), smtp_host="127.0.0.1", smtp_port=free_port(),
-                        smtp_starttls=False, smtp_from="asskomm-bot@example.org")
+                        smtp_starttls=False, smtp_from="asskomm-bot@example.org",
+                        console_suggestions_file=var / "review" / "trainingsvorschlaege.csv")
     migrate(settings.database)
     sessions = make_session_factory(make_engine(settings.database))
     with pytest.MonkeyPatch.context() as patch:  # cheap hashes: the real costs are tested in test_console_auth
@@ -343,6 +350,17 @@ def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, b
         transcript = page.locator("table").inner_text()
         assert "ask_what_is_asskomm" in transcript and "0,97" in transcript and "join_form" in transcript
         assert_accessible(page, "gespraech")
+        # The misunderstood message, suggested as a training example with the right intent.
+        page.goto(console["url"] + "/gespraeche?ergebnis=nicht+verstanden")
+        page.get_by_role("link", name="ansehen").click()
+        assert page.get_by_label("Richtiger Intent für Nachricht 1").input_value() == ""  # nlu_fallback is no intent to train
+        page.get_by_label("Richtiger Intent für Nachricht 1").select_option("ask_contact")
+        page.get_by_role("button", name="als Trainingsbeispiel vorschlagen (Nachricht 1)").click()
+        assert page.get_by_text("Als Trainingsbeispiel für „ask_contact“ vorgeschlagen").is_visible()
+        suggested = console["settings"].console_suggestions_file.read_text(encoding="utf-8").splitlines()
+        assert suggested[0].startswith("Zeitpunkt (UTC);vorgeschlagen von;Intent;Beispiel")
+        assert suggested[1].endswith(";armin;ask_contact;Schreiben Sie an [E-Mail] wegen blubb;gespraech-zwei;nlu_fallback")
+        assert len(suggested) == 2
     finally:
         context.close()
 

@@ -35,7 +35,7 @@ from bot.applications.mail import SmtpSettings, deliver_pending
 from bot.applications.models import Application, OutboxMessage
 from bot.applications.store import KINDS, STATUSES
 from bot.config import Settings, get_settings
-from bot.console import accounts, audit, conversations, export, knowledge_view, workflow
+from bot.console import accounts, audit, conversations, export, knowledge_view, suggestions, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
 
 HERE = Path(__file__).resolve().parent
@@ -206,8 +206,28 @@ class Console:
     async def conversation(self, request: Request) -> Response:
         sender_id = request.query_params.get("id", "")
         turns = conversations.transcript(self.tracker, sender_id) if self.tracker and sender_id else []
-        return self.render(request, "gespraech.html", {"sender_id": sender_id, "turns": turns},
+        return self.render(request, "gespraech.html", {"sender_id": sender_id, "turns": turns,
+                                                        "intents": suggestions.known_intents(),
+                                                        "suggestions_file": self.settings.console_suggestions_file.name},
                            200 if turns else 404)
+
+    async def suggest(self, request: Request) -> Response:
+        """Takes the message from the stored conversation (by its number), never from the form."""
+        form = await request.form()
+        sender_id, intent = str(form.get("id", "")), str(form.get("intent", ""))
+        turns = conversations.transcript(self.tracker, sender_id) if self.tracker and sender_id else []
+        try:
+            turn = turns[int(str(form.get("nachricht", "")))]
+            suggestions.suggest(self.settings.console_suggestions_file, turn.text, intent, turn.intent, sender_id,
+                                request.state.user.name)
+        except (ValueError, IndexError) as error:
+            request.session["notice"] = f"Nicht vorgeschlagen: {error}"
+        else:
+            with self.sessions.begin() as session:
+                audit.record(session, request.state.user.name, "trainingsbeispiel.vorgeschlagen",
+                             f"gespraech:{sender_id}", after={"intent": intent, "beispiel": turn.text})
+            request.session["notice"] = f"Als Trainingsbeispiel für „{intent}“ vorgeschlagen: „{turn.text}“"
+        return RedirectResponse(f"/gespraeche/verlauf?id={quote(sender_id)}", status_code=303)
 
     async def statistics(self, request: Request) -> Response:
         day_from, day_to = date_range(request)
@@ -302,6 +322,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/postausgang/senden", page(console.resend, "anfragen"), methods=["POST"]),
         Route("/gespraeche", page(console.conversation_list, "gespraeche")),
         Route("/gespraeche/verlauf", page(console.conversation, "gespraeche")),
+        Route("/gespraeche/vorschlag", page(console.suggest, "gespraeche"), methods=["POST"]),
         Route("/statistik", page(console.statistics, "statistik")),
         Route("/statistik/export.csv", page(console.statistics_csv, "statistik")),
         Route("/wissen", page(console.knowledge, "wissen")),

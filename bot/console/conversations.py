@@ -76,6 +76,7 @@ OUTCOMES = ("beantwortet", "teils nicht verstanden", "nicht verstanden", "Formul
 class Turn:
     at: datetime
     text: str = ""  # the user's message, redacted; empty for the bot's opening
+    number: int = 0  # 1 for the user's first message; 0 for the bot's opening
     intent: str = ""
     confidence: Optional[float] = None
     actions: list[str] = field(default_factory=list)
@@ -218,6 +219,7 @@ def transcript(engine: Engine, sender_id: str) -> list[Turn]:
     if not _has_events(engine):
         return []
     turns: list[Turn] = []
+    opening = 0  # 1 when the bot spoke before the user's first message
     query = (select(events.c.type_name, events.c.timestamp, events.c.action_name, events.c.data)
              .where(events.c.sender_id == sender_id, events.c.type_name.in_(("user", "bot", "action")))
              .order_by(events.c.id))
@@ -226,13 +228,16 @@ def transcript(engine: Engine, sender_id: str) -> list[Turn]:
             data = _data(row.data)
             if row.type_name == "user":
                 intent = (data.get("parse_data") or {}).get("intent") or {}
-                turns.append(Turn(_moment(row.timestamp), redact(data.get("text") or ""), intent.get("name") or "",
-                                  intent.get("confidence")))
+                turns.append(Turn(_moment(row.timestamp), redact(data.get("text") or ""), len(turns) + 1 - opening,
+                                  intent.get("name") or "", intent.get("confidence")))
                 continue
-            if not turns:
+            reply = row.type_name == "bot" and data.get("text")
+            action = row.type_name == "action" and row.action_name not in ("action_listen", "action_session_start")
+            if (reply or action) and not turns:  # the bot speaks first (a greeting)
                 turns.append(Turn(_moment(row.timestamp)))
-            if row.type_name == "bot" and data.get("text"):
+                opening = 1
+            if reply:
                 turns[-1].replies.append(redact(data["text"]))
-            elif row.type_name == "action" and row.action_name not in ("action_listen", "action_session_start"):
+            elif action:
                 turns[-1].actions.append(row.action_name)
     return turns
