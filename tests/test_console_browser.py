@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -170,6 +171,9 @@ def test_anonymous_request_gets_the_login_page(console):
         body = response.read().decode("utf-8")
         assert response.url.endswith("/anmelden?weiter=/anfragen")
     assert "<h1>Anmelden</h1>" in body and console["reference"] not in body
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(console["url"] + "/gibt-es-nicht", timeout=10)
+    assert missing.value.code == 404 and "Diese Seite gibt es nicht." in missing.value.read().decode("utf-8")
 
 
 def test_post_without_csrf_token_is_refused(console):

@@ -329,7 +329,12 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/protokoll", page(console.audit_log, "protokoll")),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[
+    async def not_found(request: Request, _error) -> Response:
+        request.state.user = console.current_user(request)
+        return console.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                       "message": "Diese Seite gibt es nicht."}, 404)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found}, middleware=[
         Middleware(SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=secret_key(settings), session_cookie="asskomm_konsole",
                    max_age=settings.console_session_minutes * 60, same_site="strict",
