@@ -187,3 +187,23 @@ def test_training_suggestions_need_a_known_intent_and_a_text(tmp_path):
     assert not target.exists()
     suggestions.suggest(target, "Wen  rufe ich an?\n", "ask_contact", "nlu_fallback", "s1", "armin")
     assert target.read_text(encoding="utf-8").splitlines()[1].endswith(";armin;ask_contact;Wen rufe ich an?;s1;nlu_fallback")
+
+
+def test_admin_commands_reset_a_password_and_deactivate_a_user(local_sessions, monkeypatch, capsys):
+    from bot.admin import cli
+
+    accounts.create_user(local_sessions, "bernd", "sachbearbeitung", PASSWORD, actor="test")
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        accounts.authenticate(local_sessions, "bernd", "falsch")
+    assert accounts.authenticate(local_sessions, "bernd", PASSWORD).outcome == "locked"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Ein-neues-Passwort-2026\n"))
+    assert cli.cmd_console_password(local_sessions, cli.build_parser().parse_args(["benutzer-passwort", "Bernd"])) == 0
+    assert accounts.authenticate(local_sessions, "bernd", PASSWORD).outcome == "invalid"  # old one gone
+    assert accounts.authenticate(local_sessions, "bernd", "Ein-neues-Passwort-2026").outcome == "ok"  # unlocked
+    assert cli.cmd_deactivate_console_user(local_sessions, cli.build_parser().parse_args(["benutzer-deaktivieren", "bernd"])) == 0
+    assert accounts.authenticate(local_sessions, "bernd", "Ein-neues-Passwort-2026").outcome == "invalid"
+    assert "bernd deaktiviert" in capsys.readouterr().out
+    actions = [e.action for e in audit.entries(local_sessions, "benutzer:bernd")]
+    assert actions[:3] == ["benutzer.deaktiviert", "anmeldung", "benutzer.passwort"]
+    with pytest.raises(ValueError, match="gibt es nicht"):
+        accounts.deactivate(local_sessions, "niemand", actor="test")

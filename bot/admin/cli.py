@@ -219,23 +219,54 @@ def add_console_user_parser(commands) -> None:
                                "(Passwort wird abgefragt oder aus der Standardeingabe gelesen)")
     user.add_argument("name", help="Benutzername: Kleinbuchstaben, Ziffern, . _ -")
     user.add_argument("--rolle", required=True, choices=list(ROLES))
+    password = commands.add_parser("benutzer-passwort", help="neues Passwort für die Konsole setzen "
+                                   "(hebt auch eine Sperre auf; Passwort wie bei benutzer-anlegen)")
+    password.add_argument("name")
+    off = commands.add_parser("benutzer-deaktivieren", help="Zugang zur Konsole beenden")
+    off.add_argument("name")
+
+
+def _read_password() -> str:
+    """Asked twice at a terminal; otherwise the first line of standard input (scripts, tests)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Passwort: ")
+    if getpass.getpass("Passwort wiederholen: ") != password:
+        raise ValueError("Die Passwörter stimmen nicht überein.")
+    return password
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
 
 
 def cmd_create_console_user(sessions, args) -> int:
-    import getpass
-
     from bot.console.accounts import create_user
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Passwort: ")
-        if getpass.getpass("Passwort wiederholen: ") != password:
-            print("Fehler: Die Passwörter stimmen nicht überein.", file=sys.stderr)
-            return 2
-    else:  # piped in (scripts, tests): the first line is the password
-        password = sys.stdin.readline().rstrip("\r\n")
-    user = create_user(sessions, args.name, args.rolle, password, actor=f"cli:{getpass.getuser()}")
+    user = create_user(sessions, args.name, args.rolle, _read_password(), actor=_cli_actor())
     print(f"Benutzer {user.name} angelegt (Rolle {user.role}).")
     return 0
 
 
-CONSOLE_COMMANDS = {"benutzer-anlegen": cmd_create_console_user}
+def cmd_console_password(sessions, args) -> int:
+    from bot.console.accounts import set_password
+
+    set_password(sessions, args.name, _read_password(), actor=_cli_actor())
+    print(f"Neues Passwort für {args.name.lower()} gesetzt; eine Sperre ist aufgehoben.")
+    return 0
+
+
+def cmd_deactivate_console_user(sessions, args) -> int:
+    from bot.console.accounts import deactivate
+
+    deactivate(sessions, args.name, actor=_cli_actor())
+    print(f"Benutzer {args.name.lower()} deaktiviert.")
+    return 0
+
+
+CONSOLE_COMMANDS = {"benutzer-anlegen": cmd_create_console_user, "benutzer-passwort": cmd_console_password,
+                    "benutzer-deaktivieren": cmd_deactivate_console_user}

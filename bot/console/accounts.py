@@ -73,6 +73,34 @@ def create_user(sessions: sessionmaker, name: str, role: str, password: str, act
         return user
 
 
+def set_password(sessions: sessionmaker, name: str, password: str, actor: str) -> None:
+    """A new password (forgotten, or after a lock-out); also lifts the lock and reactivates."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.")
+    with sessions.begin() as session:
+        user = _existing(session, name)
+        was_active = user.active
+        user.password_hash, user.failed_logins, user.locked_until, user.active = _hasher.hash(password), 0, None, True
+        audit.record(session, actor, "benutzer.passwort", f"benutzer:{user.name}",
+                     before={"aktiv": was_active}, after={"aktiv": True})
+
+
+def deactivate(sessions: sessionmaker, name: str, actor: str) -> None:
+    """No more logins (open sessions end with their next request); the audit trail keeps the name."""
+    with sessions.begin() as session:
+        user = _existing(session, name)
+        audit.record(session, actor, "benutzer.deaktiviert", f"benutzer:{user.name}",
+                     before={"aktiv": user.active}, after={"aktiv": False})
+        user.active = False
+
+
+def _existing(session, name: str) -> StaffUser:
+    user = session.execute(select(StaffUser).where(StaffUser.name == name.strip().lower())).scalar_one_or_none()
+    if user is None:
+        raise ValueError(f"Benutzer {name!r} gibt es nicht.")
+    return user
+
+
 def authenticate(sessions: sessionmaker, name: str, password: str, now: Optional[datetime] = None) -> Login:
     now = now or _now()
     name = (name or "").strip().lower()
