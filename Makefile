@@ -6,6 +6,12 @@ INSTALLED := $(VENV)/.installed
 # The Matrix bridge has its own environment: matrix-nio needs newer aiohttp than Rasa pins.
 MATRIX_VENV := .venv-matrix
 MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
+# The staff console has its own environment too: Starlette, uvicorn and their security
+# libraries need newer versions than Rasa's pins allow (see requirements-console.txt).
+CONSOLE_VENV := .venv-console
+CONSOLE_INSTALLED := $(CONSOLE_VENV)/.installed
+CONSOLE_PACKAGES := starlette uvicorn jinja2 python-multipart itsdangerous asgi-csrf argon2-cffi openpyxl pyyaml \
+	sqlalchemy==1.4.54 alembic==1.17.2 pydantic==1.10.9 psycopg2-binary==2.9.13
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 # TensorFlow (imported by Rasa and spaCy) otherwise fills the screen with start-up notes.
@@ -13,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test train pipeline install lock lock-matrix matrix clean help
+.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
@@ -21,6 +27,7 @@ help:
 	@echo "make test   - installieren und alle Tests ausführen"
 	@echo "make train  - nur trainieren (falls nötig)"
 	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
+	@echo "make console - Mitarbeiter-Konsole starten (http://localhost:8081, ASSKOMM_CONSOLE_PORT)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
 $(INSTALLED): requirements.txt scripts/find-python310.sh
@@ -35,6 +42,13 @@ $(MATRIX_INSTALLED): requirements-matrix.txt scripts/find-python310.sh
 	if [ ! -x $(MATRIX_VENV)/bin/python ]; then echo "Lege $(MATRIX_VENV) mit $$py an ..."; $$py -m venv $(MATRIX_VENV) || exit 1; fi
 	@echo "Installiere die Matrix-Brücke aus requirements-matrix.txt ..."
 	@$(MATRIX_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-matrix.txt
+	@touch $@
+
+$(CONSOLE_INSTALLED): requirements-console.txt scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(CONSOLE_VENV)/bin/python ]; then echo "Lege $(CONSOLE_VENV) mit $$py an ..."; $$py -m venv $(CONSOLE_VENV) || exit 1; fi
+	@echo "Installiere die Konsole aus requirements-console.txt ..."
+	@$(CONSOLE_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-console.txt
 	@touch $@
 
 # Debian's Chromium for the widget's browser tests (Playwright drives it; never `playwright install`).
@@ -66,7 +80,10 @@ shell: pipeline
 matrix: $(MATRIX_INSTALLED)
 	@PYTHONPATH=$(CURDIR) $(MATRIX_VENV)/bin/python -m bot.matrix_bridge
 
-test: pipeline $(MATRIX_INSTALLED) $(CHROMIUM) $(NGINX)
+console: $(CONSOLE_INSTALLED)
+	@PYTHONPATH=$(CURDIR) $(CONSOLE_VENV)/bin/python -m bot.console
+
+test: pipeline $(MATRIX_INSTALLED) $(CONSOLE_INSTALLED) $(CHROMIUM) $(NGINX)
 	@$(PY) -m bot train
 	@$(PY) -m pytest
 
@@ -83,5 +100,12 @@ lock-matrix:
 	{ echo "# Full lock for .venv-matrix (bridge: matrix-nio; tests: matrix-synapse), made by \`make lock-matrix\`."; \
 	  $$tmp/bin/pip freeze; } > requirements-matrix.txt; rm -rf $$tmp
 
+lock-console:
+	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
+	$$py -m venv $$tmp && $$tmp/bin/pip install -q $(CONSOLE_PACKAGES) && \
+	{ echo "# Full lock for .venv-console (staff console, python -m bot.console), made by \`make lock-console\`."; \
+	  echo "# Direct: $(CONSOLE_PACKAGES)"; \
+	  $$tmp/bin/pip freeze; } > requirements-console.txt; rm -rf $$tmp
+
 clean:
-	rm -rf $(VENV) $(MATRIX_VENV) models var
+	rm -rf $(VENV) $(MATRIX_VENV) $(CONSOLE_VENV) models var

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     # must point this at their own Datenschutzhinweise.
     privacy_url: str = "https://www.lpr.sachsen.de/"
 
+    # Staff console (make console, bot/console/). It listens on localhost only unless
+    # console_host says otherwise (production: behind nginx with HTTPS, then console_https_only).
+    console_port: int = 8081
+    console_host: str = "127.0.0.1"
+    # Signs the session and CSRF cookies. Empty: a random key kept in var/console-secret.
+    console_secret_key: SecretStr = SecretStr("")
+    # A session ends after this many minutes without a request, and after 10 hours at most.
+    console_session_minutes: int = 30
+    console_https_only: bool = False
+    # Where "als Trainingsbeispiel vorschlagen" collects user messages with their right intent,
+    # for a developer to review and add to data/nlu/ (CSV: Rasa and the training check ignore it).
+    console_suggestions_file: Path = PROJECT_ROOT / "data" / "review" / "trainingsvorschlaege.csv"
+
     # Telegram (off while the token is empty): the token from @BotFather, the bot's user name
     # (Rasa checks updates against it), the public HTTPS address of
     # <host>/webhooks/telegram/webhook, and optionally a Bot API server of one's own.

@@ -7,6 +7,7 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin setzen Werdau --status kooperationsvereinbarung --datum 2022-01-11 \
         --quelle "SMI-Medieninformation" --url https://… --stand 2022-01-11 --von "A. Muster"
     python -m bot.admin zuruecksetzen Werdau     # staff change weg, Wissensdatei gilt wieder
+    python -m bot.admin benutzer-anlegen NAME --rolle admin   # Zugang zur Konsole (Passwort folgt)
     python -m bot.admin anfragen [--art beitritt]  # gespeicherte Anfragen
     python -m bot.admin anfragen-export anfragen.csv
     python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
+    add_console_user_parser(commands)
     return parser
 
 
@@ -77,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     repository = open_repository(get_settings())
     try:
+        if args.command in CONSOLE_COMMANDS:
+            return CONSOLE_COMMANDS[args.command](repository.sessions, args)
         if args.command in APPLICATION_COMMANDS:
             return APPLICATION_COMMANDS[args.command](repository.sessions, args)
         return COMMANDS[args.command](repository, args)
@@ -212,3 +216,64 @@ def cmd_outbox(sessions, args) -> int:
 
 APPLICATION_COMMANDS = {"anfragen": cmd_applications, "anfragen-export": cmd_export,
                         "anfragen-status": cmd_set_status, "postausgang": cmd_outbox}
+
+
+# --- Staff console users (bot/console) --------------------------------------------------
+def add_console_user_parser(commands) -> None:
+    from bot.console.accounts import ROLES
+
+    user = commands.add_parser("benutzer-anlegen", help="Zugang zur Mitarbeiter-Konsole anlegen "
+                               "(Passwort wird abgefragt oder aus der Standardeingabe gelesen)")
+    user.add_argument("name", help="Benutzername: Kleinbuchstaben, Ziffern, . _ -")
+    user.add_argument("--rolle", required=True, choices=list(ROLES))
+    password = commands.add_parser("benutzer-passwort", help="neues Passwort für die Konsole setzen "
+                                   "(hebt auch eine Sperre auf; Passwort wie bei benutzer-anlegen)")
+    password.add_argument("name")
+    off = commands.add_parser("benutzer-deaktivieren", help="Zugang zur Konsole beenden")
+    off.add_argument("name")
+
+
+def _read_password() -> str:
+    """Asked twice at a terminal; otherwise the first line of standard input (scripts, tests)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Passwort: ")
+    if getpass.getpass("Passwort wiederholen: ") != password:
+        raise ValueError("Die Passwörter stimmen nicht überein.")
+    return password
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_create_console_user(sessions, args) -> int:
+    from bot.console.accounts import create_user
+
+    user = create_user(sessions, args.name, args.rolle, _read_password(), actor=_cli_actor())
+    print(f"Benutzer {user.name} angelegt (Rolle {user.role}).")
+    return 0
+
+
+def cmd_console_password(sessions, args) -> int:
+    from bot.console.accounts import set_password
+
+    set_password(sessions, args.name, _read_password(), actor=_cli_actor())
+    print(f"Neues Passwort für {args.name.lower()} gesetzt; eine Sperre ist aufgehoben.")
+    return 0
+
+
+def cmd_deactivate_console_user(sessions, args) -> int:
+    from bot.console.accounts import deactivate
+
+    deactivate(sessions, args.name, actor=_cli_actor())
+    print(f"Benutzer {args.name.lower()} deaktiviert.")
+    return 0
+
+
+CONSOLE_COMMANDS = {"benutzer-anlegen": cmd_create_console_user, "benutzer-passwort": cmd_console_password,
+                    "benutzer-deaktivieren": cmd_deactivate_console_user}

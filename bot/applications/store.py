@@ -19,6 +19,8 @@ STATUSES = {
     "in_bearbeitung": "in Bearbeitung",
     "rueckfrage": "Rückfrage an Sie",
     "abgeschlossen": "abgeschlossen",
+    # Set by staff in the console (bot/console/workflow.py) when a request cannot be granted.
+    "abgelehnt": "abgelehnt",
 }
 REFERENCE = re.compile(r"\bASK[\s-]*(\d{4})[\s-]*(\d{1,6})\b", re.IGNORECASE)
 

@@ -2,7 +2,7 @@
 about ASSKomm participation. A commune without a membership row has status "unbekannt"."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -47,3 +47,34 @@ class Membership(Base):
     changed_at = Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     commune = relationship("Commune", back_populates="membership")
+
+
+class StaffUser(Base):
+    """A person who logs in to the staff console (bot/console). Created with
+    `python -m bot.admin benutzer-anlegen`; the role decides which pages they may open."""
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(80), unique=True, nullable=False)
+    role = Column(String(20), nullable=False)  # admin | sachbearbeitung | redaktion | auswertung
+    password_hash = Column(String(200), nullable=False)  # argon2id, PHC string
+    active = Column(Boolean, nullable=False, default=True)
+    # Wrong passwords in a row; reaching the limit locks the account until locked_until.
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    last_login_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class AuditEntry(Base):
+    """Who changed what and when, with the values before and after; admins read it in the console."""
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, server_default=func.now(), index=True)
+    actor = Column(String(80), nullable=False)  # a staff user's name, or "cli:<system user>"
+    action = Column(String(60), nullable=False)  # e.g. anfrage.status, benutzer.angelegt
+    target = Column(String(200), nullable=False, index=True)  # e.g. anfrage:ASK-2026-000042
+    before = Column(JSON)
+    after = Column(JSON)
+    note = Column(Text)
