@@ -53,7 +53,8 @@ def test_switching_on_right_after_an_answer_repeats_it_in_leichte_sprache():
     assert repeated.startswith(kb().easy.texts["funding_deadline"].text)
     assert "Quelle: [ASSKomm: Fördermittel](https://www.asskomm.sachsen.de/foerdermittel-4045.html)" in repeated
     assert len(messages) == 3
-    assert slots(events) == {"easy_language": True, "last_knowledge_id": "funding_deadline", "fallback_count": 0.0}
+    assert slots(events) == {"easy_language": True, "last_knowledge_id": "funding_deadline", "current_topic": "funding",
+                             "fallback_count": 0.0}
 
 
 def test_switching_on_without_an_answer_just_before_only_confirms():
