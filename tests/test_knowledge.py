@@ -241,3 +241,35 @@ def test_two_entries_for_one_topic_and_aspect_are_refused(tmp_path):
     _write(tmp_path, "b.yml", ENTRY.format(topic="t", aspects="cost").replace("id: a", "id: b").replace("ask_a", "ask_b"))
     with pytest.raises(KnowledgeError, match="zwei Einträge"):
         KnowledgeBase.from_directory(tmp_path)
+
+
+# The fact check of issue 9 against FACTS.md: claims the sources do not carry, and sources
+# marked "undatiert" that FACTS.md dates. They must not come back with a later edit.
+UNSUPPORTED_CLAIMS = [
+    "Gemeinderat beschließt den Beitritt",  # a resolution on joining is documented for Bannewitz only
+    "Sie erhalten ihn beim Landespräventionsrat",  # no source says a model agreement text exists
+    "Vereine und Privatpersonen gehören nicht dazu",  # inferred; the sources only name who may apply
+]
+DATED_BY_FACTS = {"foerdermittel-4045.html": "2023", "lpr.sachsen.de/29279.htm": "2018", "personen/id/2494": "2018"}
+
+
+def test_claims_the_sources_do_not_carry_stay_out():
+    kb = KnowledgeBase.from_directory(KNOWLEDGE)
+    for entry in kb.entries.values():
+        for claim in UNSUPPORTED_CLAIMS:
+            assert claim not in entry.answer, f"{entry.id}: {claim!r}"
+
+
+def test_sources_carry_the_date_facts_gives_them():
+    kb = KnowledgeBase.from_directory(KNOWLEDGE)
+    for entry in kb.entries.values():
+        for source in entry.sources:
+            for url_part, stand in DATED_BY_FACTS.items():
+                if source.url and url_part in source.url:
+                    assert source.stand == stand, f"{entry.id}: {source.url} Stand {source.stand}"
+
+
+def test_member_count_names_the_latest_published_figure_with_its_date():
+    entry = KnowledgeBase.from_directory(KNOWLEDGE).entry_for_intent("ask_member_count")
+    assert "60. Kommune" in entry.answer and "11. April 2025" in entry.answer
+    assert "2025-04-11" in {source.stand for source in entry.sources}
