@@ -20,6 +20,7 @@ def kb():
     ("followup_when", "funding", "funding_deadline"),
     ("followup_when", "asskomm", "asskomm_start"),
     ("followup_what", "council", "prevention_council"),
+    ("followup_how", "council", "council_founding"),  # "und wie gründet man den?"
     ("followup_contact", "study", "study_contact"),
     # no entry of its own: the general answer
     ("followup_contact", "joining", "contact"),
