@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.communes import ActionAnswerCommune, ActionAnswerDistrict
 from actions.faq import utter_entry
+from actions.out_of_scope import reply_before_clarifying
 from bot.knowledge import shared_knowledge_base
 
 MAX_SUGGESTIONS = 3
@@ -42,6 +43,9 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        # An emergency or a typed command the NLU could not place is answered as such first.
+        if (events := await reply_before_clarifying(dispatcher, tracker, domain)) is not None:
+            return events
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
         if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
             return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)

@@ -173,3 +173,77 @@ def test_socketio_with_session_persistence_delivers_replies(bot):
         (count,) = db.execute("select count(*) from events where sender_id = 'widget-session-1' "
                               "and type_name = 'user'").fetchone()
     assert count == 2
+
+
+# Issue 10: out of scope only when it is, emergencies first, outside Saxony, typed commands.
+OUT_OF_SCOPE_TEXT = "Dazu kann ich leider nichts sagen"
+
+
+@pytest.mark.parametrize("message", [
+    "Hilfe!!! vor meinem haus randaliert grad einer und schlägt autoscheiben ein",
+    "werde bedroht", "Einbruch", "Hilfe, hier wird gerade eingebrochen", "Feuer", "Unfall", "es brennt",
+])
+def test_an_emergency_starts_with_110_and_112_and_nothing_distracts(bot, message):
+    settings, _ = bot
+    replies = say(settings, "notfall-1", message)
+    first_sentence = replies[0]["text"].split(".")[0]
+    assert "110" in first_sentence and "112" in first_sentence
+    assert "nicht die Polizei" in text_of(replies)
+    assert not any(r.get("buttons") for r in replies)
+    assert OUT_OF_SCOPE_TEXT not in text_of(replies)
+
+
+@pytest.mark.parametrize("message", [
+    "seid ihr die Polizei?", "bis zu welcher entgeltgruppe?", "ist das an der polizeihochschule in rothenburg?",
+])
+def test_on_topic_questions_of_the_trial_are_not_out_of_scope(bot, message):
+    settings, _ = bot
+    replies = say(settings, "kein-oos-1", message)
+    assert replies and OUT_OF_SCOPE_TEXT not in text_of(replies)
+
+
+def test_a_follow_up_on_a_graffiti_project_is_asked_back_not_out_of_scope(bot):
+    settings, _ = bot
+    say(settings, "graffiti-1", "Was wird bei der Förderung eigentlich gefördert? Wir planen ein Graffiti-Projekt")
+    replies = say(settings, "graffiti-1", "und die wand selber also bau der fläche, farben, gerüst?")
+    assert OUT_OF_SCOPE_TEXT not in text_of(replies)
+    assert any(b["payload"].startswith("/ask_funding") for r in replies for b in r.get("buttons", []))
+
+
+def test_a_commune_from_thuringia_is_not_walked_through_the_joining_steps(bot):
+    settings, _ = bot
+    text = text_of(say(settings, "gera-1", "Wir sind die Stadt Gera in Thüringen, können wir bei ASSKomm mitmachen?"))
+    assert "Freistaats Sachsen" in text and "Thüringen" in text
+    assert "Kooperationsvereinbarung" not in text and "Für welche Kommune" not in text
+    # a Saxon commune still gets the steps in the same conversation
+    assert "Kooperationsvereinbarung" in text_of(say(settings, "gera-1", "Wie kann Werdau bei ASSKomm mitmachen?"))
+
+
+def test_a_join_request_from_bavaria_does_not_open_the_form(bot):
+    settings, _ = bot
+    text = text_of(say(settings, "bayern-1", "Wir sind eine bayerische Gemeinde und möchten den Beitritt beantragen"))
+    assert "Freistaats Sachsen" in text and "Bayern" in text
+    assert "Für welche Kommune" not in text and "Beitrittsanfrage" not in text
+
+
+def test_typed_restart_confirms_and_starts_over(bot):
+    settings, _ = bot
+    say(settings, "befehl-1", "Ich möchte den Beitritt unserer Gemeinde beantragen")
+    replies = say(settings, "befehl-1", "/restart")
+    assert "Das Gespräch beginnt von vorn" in text_of(replies)
+    # the form is gone: the next question is answered, not taken as a form field
+    assert "Quelle" in text_of(say(settings, "befehl-1", "Was ist ASSKomm?"))
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("/stop", "In Ordnung"),
+    ("/hilfe", "Ich beantworte Fragen"),
+    ("/start", "Ich beantworte Fragen"),
+    ("/foo", "Diesen Befehl kenne ich nicht"),
+])
+def test_typed_commands_get_a_polite_answer(bot, command, expected):
+    settings, processes = bot
+    replies = say(settings, f"befehl-{command}", command)
+    assert replies and all(r.get("text", "").strip() or r.get("buttons") for r in replies)
+    assert expected in text_of(replies)
+    assert all(p.poll() is None for p in processes)
