@@ -200,12 +200,17 @@ class ActionCancelApplication(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         running = tracker.active_loop.get("name") or tracker.get_slot("app_submission_key")
+        form = tracker.active_loop.get("name") or tracker.get_slot("app_offer")
+        answer: list = []
         if running:
             dispatcher.utter_message(text="Ich habe die Anfrage abgebrochen. Es wurde nichts gespeichert.",
                                      buttons=TOPICS)
         else:
             dispatcher.utter_message(text="In Ordnung. Wobei kann ich Ihnen helfen?", buttons=TOPICS)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(),
+        if form in DEFAULT_INFO_ENTRY and wants_to_leave(tracker.latest_message.get("text") or ""):
+            # "ich will doch erstmal nur infos" read as cancel: the question is answered too
+            answer = answer_with_note(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form])
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(), *answer,
                 SlotSet("status_reference", None), SlotSet("status_email", None)]
 
 

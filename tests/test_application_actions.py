@@ -265,6 +265,10 @@ def test_cancel_resets_everything_and_says_nothing_was_stored():
                                                                    loop="study_form"))
     assert "nichts gespeichert" in messages[0]["text"]
     assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    # "nur Infos" read as cancel: the form ends and the question is answered
+    messages, _ = run(apps.ActionCancelApplication(), tracker("ich will doch erstmal nur infos", "cancel",
+                                                              slots=STUDY_SLOTS, loop="study_form"))
+    assert "nichts gespeichert" in messages[0]["text"] and "Quelle" in messages[1]["text"]
 
 
 def test_correction_asks_that_field_again():
