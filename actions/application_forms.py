@@ -176,7 +176,8 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
                 events.append(SlotSet(correction.slot, None))
                 again.append(LABELS[correction.slot])
                 continue
-            result = self.validated(correction.slot, correction.value, dispatcher, tracker, domain, quiet=True)
+            # values are parsed already: what the validator says now is news (a passed deadline, a member)
+            result = self.validated(correction.slot, correction.value, dispatcher, tracker, domain)
             events += result
             new = next((e["value"] for e in result if e.get("name") == correction.slot), None)
             if new is None:
@@ -195,10 +196,9 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
             events.append(SlotSet(requested, None))
         return events
 
-    def validated(self, slot, value, dispatcher, tracker, domain, quiet=False) -> list[dict[str, Any]]:
+    def validated(self, slot, value, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         """A value run through the slot's own validator, as SlotSet events."""
-        target = dispatcher if not quiet else CollectingDispatcher()
-        result = getattr(self, f"validate_{slot}")(value, target, tracker, domain)
+        result = getattr(self, f"validate_{slot}")(value, dispatcher, tracker, domain)
         return [SlotSet(name, v) for name, v in result.items()]
 
     def parser(self, slot: str | None) -> Callable[[str], validation.Parsed] | None:

@@ -15,8 +15,8 @@ from rasa_sdk.forms import FormValidationAction
 from actions.faq import utter_entry
 from bot.applications import deadlines, store, validation
 from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
-from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
 from bot.applications.corrections import wants_to_leave
+from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
 from bot.applications.service import hand_over, shared_sessions
 from bot.clock import today
 from bot.communes.service import shared_repository
@@ -175,6 +175,7 @@ class ActionOfferApplication(Action):
         return [*events, SlotSet("app_offer", None), SlotSet("app_info_entry", None)]
 
 
+# The intro response of each form: utter_join_intro, utter_funding_intro, utter_study_intro.
 FORM_KINDS_INTRO = {"join_form": "join", "funding_form": "funding", "study_form": "study"}
 OFFERS = {
     "join_form": "Ich kann hier im Chat eine Beitrittsanfrage Ihrer Kommune aufnehmen und an den "

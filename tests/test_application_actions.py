@@ -345,3 +345,12 @@ def test_nothing_is_stored_without_the_time_of_the_consent(databases):
     assert len(store.all_applications(databases)) == before and "Einwilligung" in messages[0]["text"]
     assert {"event": "followup", "timestamp": None, "name": "study_form"} in events
     assert {"event": "slot", "timestamp": None, "name": "app_consent", "value": None} in events
+
+
+def test_a_corrected_period_is_measured_against_the_deadline_too(monkeypatch):
+    monkeypatch.setattr(forms, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "moment, der zeitraum stimmt nicht, wir starten im märz 2027", requested="app_email", intent="correct_field",
+        slots={**FUNDING, "app_period": "2028", "app_contact_name": "Anna Muster"}))
+    assert slots["app_period"].endswith("märz 2027") and slots["app_deadline_note"]
+    assert any("15.10.2026" in m for m in messages) and any("Zeitraum" in m and "vorher 2028" in m for m in messages)
