@@ -177,3 +177,17 @@ def test_the_passed_deadline_message_names_the_next_possible_year():
     assert "15.10.2026" in check.message and "abgelaufen" in check.message
     assert "Förderjahr 2028" in check.message and "15.10.2027" in check.message
     assert "2027" in deadlines.summary_warning(check)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂👍", "<script>alert(1)</script>", "'; DROP TABLE applications;--",
+                                  "x" * 20000, "kosten " * 3000, "hab ich doch schon gesagt " * 500, "Ünïcødé ß"],
+                         ids=["empty", "blank", "emoji", "html", "sql", "huge", "field-words", "references", "unicode"])
+def test_bad_input_never_crashes_the_rules(text):
+    for slot in ("app_period", "app_project", "app_degree", None):
+        wants_to_leave(text, slot)
+        read_corrections(text, FUNDING_SLOTS, slot, PARSERS)
+    refers_back(text)
+    corrected_amount(text)
+    pick_offered(text, OELSNITZ)
+    starts_at_once(text)
+    deadlines.planned_start_year(text, date(2026, 11, 30))
