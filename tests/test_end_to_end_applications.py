@@ -158,6 +158,11 @@ def test_funding_enquiry_with_a_cost_correction_and_a_start_after_the_deadline(b
     late = say(settings, user, "wir wollen im märz 2027 starten")
     assert "15.10.2026" in late and "abgelaufen" in late and "Förderjahr 2028" in late and "15.10.2027" in late
     assert "Wie ist Ihr Name" in late
+    # a question in between is answered with today's deadline; the form goes on only if wanted
+    too_late = say(settings, user, "heißt das wir sind jetzt schon zu spät??")
+    assert "Stand heute (30.11.2026)" in too_late and "Förderjahr 2028" in too_late
+    assert "Möchten Sie mit der Anfrage weitermachen?" in too_late
+    assert "Wie ist Ihr Name" in say(settings, user, "ja")
     assert "E-Mail" in say(settings, user, "Anna Muster")
     assert "einverstanden" in say(settings, user, "anna.muster@werdau.de")
     summary = say(settings, user, "ja")
