@@ -142,7 +142,7 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         return self.validated(slot, candidate, dispatcher, tracker, domain)
 
     def earlier_answer(self, slot: str, tracker: Tracker) -> str | None:
-        """The latest earlier message of this enquiry that answers the slot."""
+        """The latest of the user's last twelve messages that answers the slot."""
         texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
         for text in reversed(texts[-12:]):
             if text.startswith("/"):
@@ -264,8 +264,8 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         matcher = repository.matcher()
         text = str(value or "")
         options = [matcher.communes[a] for a in tracker.get_slot("app_commune_options") or [] if a in matcher.communes]
-        if text in matcher.communes and not options:  # an AGS stored before, validated again when a form resumes
-            return {"app_commune": text}
+        if text in matcher.communes and not options and tracker.get_slot("app_commune") == text:
+            return {"app_commune": text}  # stored before, validated again when a form resumes
         commune = matcher.communes.get(text)
         if commune is None and options:  # a typed answer to "Welche meinen Sie?"
             picked = pick_offered(text, [(c.name_short, c.landkreis) for c in options])

@@ -289,7 +289,7 @@ def test_correction_asks_that_field_again():
 ])
 def test_stored_values_pass_again_when_a_form_resumes(slot, stored):
     """A correction re-activates the form, and Rasa validates the filled slots again."""
-    result, messages = validate(forms.ValidateFundingForm(), slot, stored)
+    result, messages = validate(forms.ValidateFundingForm(), slot, stored, slots={slot: stored})
     assert result == {slot: stored} and not messages
 
 
@@ -354,3 +354,11 @@ def test_a_corrected_period_is_measured_against_the_deadline_too(monkeypatch):
         slots={**FUNDING, "app_period": "2028", "app_contact_name": "Anna Muster"}))
     assert slots["app_period"].endswith("märz 2027") and slots["app_deadline_note"]
     assert any("15.10.2026" in m for m in messages) and any("Zeitraum" in m and "vorher 2028" in m for m in messages)
+
+
+def test_a_commune_corrected_to_a_member_in_the_join_form_is_told_so():
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form(
+        "falsche Gemeinde, wir sind aus Werdau", form="join_form", requested="app_email", intent="correct_field",
+        slots={"app_commune": GROSSHARTHAU, "app_contact_name": "Anna Muster", "app_function": "Bürgermeisterin"}))
+    assert slots["app_commune"] == WERDAU and slots["app_already_member"] is True
+    assert any("bereits" in m for m in messages) and any("Großharthau" in m and "Werdau" in m for m in messages)
