@@ -1,19 +1,29 @@
 """Validation of the three application forms. Every answer is checked by
-bot/applications/validation.py; a wrong answer gets a reply saying what is expected, and a
-question about ASSKomm in the middle of a form is answered before the form asks again."""
+bot/applications/validation.py. Besides answers, a message in a form may leave it ("nur
+Infos", "später"), correct other fields ("die kosten stimmen nicht, 23.000 euro"), refer to
+something said before ("hab ich doch schon gesagt") or be a question: the question is
+answered and the form goes on only if the user wants (bot/applications/corrections.py)."""
 from __future__ import annotations
 
 import abc
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.applications import TOPICS, displayed, form_slots, last_form, reset_form
 from actions.faq import utter_entry
-from bot.applications import validation
-from bot.applications.choices import OTHER, handlungsfelder, match_choice
+from bot.applications import deadlines, validation
+from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder, match_choice, pick_offered
+from bot.applications.corrections import (
+    FREE_TEXT, corrected_amount, read_corrections, refers_back, wants_to_leave,
+)
+from bot.applications.forms import FORM_KINDS, LABELS
+from bot.applications.offers import DEFAULT_INFO_ENTRY, START_PHRASES
+from bot.clock import today
 from bot.communes.answers import commune_button
 from bot.communes.facts import SIGNED, german_date
 from bot.communes.service import shared_repository
@@ -23,13 +33,40 @@ from bot.knowledge import shared_knowledge_base
 # A failed answer this sure to be a question about ASSKomm is answered as one.
 DIGRESSION_CONFIDENCE = 0.7
 # Intents that start a form: their message may already name the commune.
-STARTING_INTENTS = {"request_join", "request_funding"}
+STARTING_INTENTS = {"request_join", "request_funding", "request_study"}
 NOT_AN_ANSWER = {"cancel", "correct_field"}
+RESUME = "app_resume"
 
 
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name"), intent.get("confidence") or 0.0
+
+
+def fresh_message(tracker: Tracker, form: str) -> str | None:
+    """The user's message when this validation runs for it inside the active form; None when
+    the form was just started or restarted by another action (the message is not an answer)."""
+    if (tracker.active_loop or {}).get("name") != form:
+        return None
+    actions = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            text = tracker.latest_message.get("text") or ""
+            return text if actions == [form] and not text.startswith("/") else None
+        if event.get("event") == "action":
+            actions.append(event.get("name"))
+    return None
+
+
+def leave_form(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, answer: bool) -> list[dict[str, Any]]:
+    """Ends the form without saving; answers the question it came from if the user wants information."""
+    dispatcher.utter_message(text="In Ordnung, ich habe die Anfrage beendet. Es wurde nichts gespeichert.")
+    events: list[dict[str, Any]] = []
+    if answer:
+        events = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
+    dispatcher.utter_message(text=f"Wenn Sie die Anfrage später stellen möchten, schreiben Sie einfach "
+                                  f"„{START_PHRASES[form]}“.")
+    return [*reset_form(), *events, SlotSet("requested_slot", None)]
 
 
 class ApplicationFormValidation(FormValidationAction, abc.ABC):
@@ -45,19 +82,169 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         # An existing member needs no join request: the form ends after the commune.
         if tracker.get_slot("app_already_member"):
             return []
+        # After a question in the middle the form asks whether to go on before anything else.
+        if tracker.get_slot("app_paused"):
+            return [RESUME, *domain_slots]
         return domain_slots
+
+    async def run(self, dispatcher, tracker, domain):
+        text = fresh_message(tracker, self.form())
+        intent, _ = _intent(tracker)
+        if text is not None and intent != "cancel":
+            events = self.read_turn(text, dispatcher, tracker, domain)
+            if events is not None:
+                if any(e.get("name") == "requested_slot" and e.get("value") is None for e in events):
+                    return events  # the form ends
+                tracker.add_slots(events)
+                next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+                return events + ([next_slot] if next_slot else [])
+        return await super().run(dispatcher, tracker, domain)
+
+    # --- what a message means besides an answer ------------------------------------------
+    def read_turn(self, text, dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
+        """Events for a message that is not a plain answer, or None to validate it as one."""
+        requested = tracker.get_slot("requested_slot")
+        if requested == RESUME:
+            return self.resume(text, dispatcher, tracker, domain)
+        if wants_to_leave(text, requested):
+            return leave_form(dispatcher, tracker, self.form(), answer=True)
+        earlier = refers_back(text)
+        if earlier is not None and requested:
+            return self.take_earlier_value(requested, earlier, dispatcher, tracker, domain)
+        return self.apply_corrections(text, requested, dispatcher, tracker, domain)
+
+    def resume(self, text, dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        """The answer to "Möchten Sie mit der Anfrage weitermachen?"."""
+        paused = tracker.get_slot("app_paused")
+        answer = validation.parse_consent(text)
+        if wants_to_leave(text, RESUME) or (answer.ok and answer.value is False):
+            return leave_form(dispatcher, tracker, self.form(), answer=False)
+        go_on = [SlotSet(RESUME, None), SlotSet("app_paused", None)]
+        if answer.ok:
+            return go_on
+        value = self.parsed_value(paused, text) if paused not in FREE_TEXT else None
+        if value is not None:  # the answer to the interrupted question itself
+            return [*go_on, *self.validated(paused, value, dispatcher, tracker, domain)]
+        if self.answer_question(dispatcher, tracker):
+            return [SlotSet(RESUME, None)]
+        dispatcher.utter_message(text="Bitte antworten Sie mit „ja“ (weitermachen) oder „nein“ (beenden, "
+                                      "es wird nichts gespeichert).")
+        return [SlotSet(RESUME, None)]
+
+    def take_earlier_value(self, slot, rest, dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        """'graffiti hab ich doch schon gesagt': the value in the message, else in an earlier one."""
+        candidate = rest if rest and self._accepts(slot, rest) else self.earlier_answer(slot, tracker)
+        if candidate is not None and slot not in FREE_TEXT:
+            candidate = self.parsed_value(slot, candidate)
+        if candidate is None:
+            dispatcher.utter_message(text="Dazu finde ich in unserem Gespräch leider keine passende Angabe. "
+                                          "Bitte nennen Sie sie noch einmal.")
+            return [SlotSet(slot, None)]
+        return self.validated(slot, candidate, dispatcher, tracker, domain)
+
+    def earlier_answer(self, slot: str, tracker: Tracker) -> str | None:
+        """The latest of the user's last twelve messages that answers the slot."""
+        texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
+        for text in reversed(texts[-12:]):
+            if text.startswith("/"):
+                continue
+            if slot == "app_project" and len(text.split()) >= 6:
+                return text
+            if slot not in FREE_TEXT and self._accepts(slot, text):
+                return text
+        return None
+
+    def _accepts(self, slot: str, text: str) -> bool:
+        parser = self.parser(slot)
+        parsed = parser(text) if parser else validation.Parsed(value=text)
+        return parsed.ok and parsed.value not in (None, "")
+
+    def parsed_value(self, slot: str | None, text: str):
+        """What the slot's parser makes of a text ('graffiti' → 'Graffiti und Sachbeschädigung'), or None."""
+        parser = self.parser(slot)
+        parsed = parser(text) if parser else validation.Parsed(error="kein Parser")
+        return parsed.value if parsed.ok and parsed.value not in (None, "") else None
+
+    def apply_corrections(self, text, requested, dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
+        reading = read_corrections(text, form_slots(domain, self.form()), requested,
+                                   {slot: self.parser(slot) for slot in LABELS if self.parser(slot)})
+        if not reading.corrections:
+            return None
+        events, changed, again = [], [], []
+        for correction in reading.corrections:
+            before = tracker.get_slot(correction.slot)
+            if correction.value is None:
+                events.append(SlotSet(correction.slot, None))
+                again.append(LABELS[correction.slot])
+                continue
+            # values are parsed already: what the validator says now is news (a passed deadline, a member)
+            result = self.validated(correction.slot, correction.value, dispatcher, tracker, domain)
+            events += result
+            new = next((e["value"] for e in result if e.get("name") == correction.slot), None)
+            if new is None:
+                again.append(LABELS[correction.slot])
+            elif new != before:
+                was = f" (vorher {displayed(correction.slot, before)})" if before not in (None, "") else ""
+                changed.append(f"- {LABELS[correction.slot]}: {displayed(correction.slot, new)}{was}")
+        if changed:
+            dispatcher.utter_message(text="Ich habe geändert:\n" + "\n".join(changed))
+        if again:
+            dispatcher.utter_message(text="Dann frage ich noch einmal nach: " + ", ".join(again) + ".")
+        value = self.parsed_value(requested, reading.rest) if requested not in FREE_TEXT else None
+        if value is not None:  # the answer to the question asked, in the same message
+            events += self.validated(requested, value, dispatcher, tracker, domain)
+        elif requested:
+            events.append(SlotSet(requested, None))
+        return events
+
+    def validated(self, slot, value, dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        """A value run through the slot's own validator, as SlotSet events."""
+        result = getattr(self, f"validate_{slot}")(value, dispatcher, tracker, domain)
+        return [SlotSet(name, v) for name, v in result.items()]
+
+    def parser(self, slot: str | None) -> Callable[[str], validation.Parsed] | None:
+        """The silent parser of a slot: what it would store, without messages."""
+        simple = {
+            "app_email": validation.parse_email,
+            "app_phone": lambda t: validation.parse_phone(t, optional=True),
+            "app_period": validation.parse_period,
+            "app_degree": validation.parse_degree,
+            "app_cost": lambda t: _as_text(corrected_amount(t)),
+            "app_commune": self._commune_parser,
+            "app_field": self._field_parser,
+        }
+        return simple.get(slot or "")
+
+    def _commune_parser(self, text: str) -> validation.Parsed:
+        matcher = shared_repository().matcher()
+        match = matcher.resolve(text)
+        if match.status != "found":
+            match = matcher.find_in_message(text) or match
+        if match.status == "found":
+            return validation.Parsed(value=match.commune.ags)
+        return validation.Parsed(error="Kommune nicht erkannt")
+
+    def _field_parser(self, text: str) -> validation.Parsed:
+        choices, _ = handlungsfelder(get_settings().knowledge_dir)
+        choice = match_choice(text, choices) or find_choice_in_text(text, choices)
+        return validation.Parsed(value=choice) if choice else validation.Parsed(error="kein Handlungsfeld")
+
+    def answer_question(self, dispatcher, tracker) -> bool:
+        """Answers the message as a question about ASSKomm if it surely is one."""
+        intent, confidence = _intent(tracker)
+        entry = shared_knowledge_base().get().entry_for_intent(intent) if intent else None
+        if entry is None or confidence < DIGRESSION_CONFIDENCE:
+            return False
+        utter_entry(dispatcher, entry.id, tracker)
+        return True
 
     def _checked(self, slot: str, parsed: validation.Parsed, dispatcher: CollectingDispatcher,
                  tracker: Tracker) -> dict[str, Any]:
         if parsed.ok:
             return {slot: parsed.value}
-        intent, confidence = _intent(tracker)
-        entry = shared_knowledge_base().get().entry_for_intent(intent) if intent else None
-        if entry is not None and confidence >= DIGRESSION_CONFIDENCE:
-            utter_entry(dispatcher, entry.id, tracker)
-            dispatcher.utter_message(text="Nun weiter mit Ihrer Anfrage.")
-        else:
-            dispatcher.utter_message(text=parsed.error)
+        if fresh_message(tracker, self.form()) is not None and self.answer_question(dispatcher, tracker):
+            return {slot: None, "app_paused": slot}  # the form asks whether to go on
+        dispatcher.utter_message(text=parsed.error)
         return {slot: None}
 
     # --- the commune: named in the first message or asked for -------------------------
@@ -77,28 +264,36 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         repository = shared_repository()
         matcher = repository.matcher()
         text = str(value or "")
-        if text in matcher.communes:  # an AGS stored before, validated again when a form resumes
-            return {"app_commune": text}
-        match = matcher.resolve(text)
-        if match.status != "found":
-            in_message = matcher.find_in_message(text)
-            match = in_message if in_message is not None else match
-        if match.status == "ambiguous":
-            dispatcher.utter_message(
-                text="Dazu passen mehrere sächsische Kommunen. Welche meinen Sie?",
-                buttons=[{"title": b["title"], "payload": b["title"]} for b in
-                         (commune_button(c, "membership") for c in match.communes[:6])],
-            )
-            return {"app_commune": None}
-        if match.status != "found":
-            hint = ", ".join(c.name_short for c in match.suggestions)
-            dispatcher.utter_message(
-                text="Diese Kommune habe ich unter den sächsischen Städten und Gemeinden nicht gefunden. "
-                     "ASSKomm ist für Kommunen im Freistaat Sachsen. Bitte nennen Sie den Namen Ihrer Kommune"
-                     + (f" (meinten Sie {hint}?)." if hint else ".")
-            )
-            return {"app_commune": None}
-        info = repository.info(match.commune.ags)
+        options = [matcher.communes[a] for a in tracker.get_slot("app_commune_options") or [] if a in matcher.communes]
+        if text in matcher.communes and not options and tracker.get_slot("app_commune") == text:
+            return {"app_commune": text}  # stored before, validated again when a form resumes
+        commune = matcher.communes.get(text)
+        if commune is None and options:  # a typed answer to "Welche meinen Sie?"
+            picked = pick_offered(text, [(c.name_short, c.landkreis) for c in options])
+            commune = options[picked] if picked is not None else None
+        if commune is None:
+            match = matcher.resolve(text)
+            if match.status != "found":
+                in_message = matcher.find_in_message(text)
+                match = in_message if in_message is not None else match
+            if match.status == "ambiguous":
+                offered = match.communes[:6]
+                dispatcher.utter_message(
+                    text="Dazu passen mehrere sächsische Kommunen. Welche meinen Sie?",
+                    buttons=[{"title": b["title"], "payload": b["title"]} for b in
+                             (commune_button(c, "membership") for c in offered)],
+                )
+                return {"app_commune": None, "app_commune_options": [c.ags for c in offered]}
+            if match.status != "found":
+                hint = ", ".join(c.name_short for c in match.suggestions)
+                dispatcher.utter_message(
+                    text="Diese Kommune habe ich unter den sächsischen Städten und Gemeinden nicht gefunden. "
+                         "ASSKomm ist für Kommunen im Freistaat Sachsen. Bitte nennen Sie den Namen Ihrer Kommune"
+                         + (f" (meinten Sie {hint}?)." if hint else ".")
+                )
+                return {"app_commune": None}
+            commune = match.commune
+        info = repository.info(commune.ags)
         if self.form() == "join_form" and info.membership is not None and info.membership.status in SIGNED:
             m = info.membership
             when = f" am {german_date(m.agreement_date)}" if m.agreement_date else ""
@@ -108,8 +303,8 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
                      "deshalb nicht nötig. Für alles Weitere wenden Sie sich bitte an den Landespräventionsrat.",
                 buttons=[{"title": "Kontakt zum Landespräventionsrat", "payload": "/ask_contact"}],
             )
-            return {"app_commune": info.commune.ags, "app_already_member": True}
-        return {"app_commune": info.commune.ags}
+            return {"app_commune": info.commune.ags, "app_already_member": True, "app_commune_options": None}
+        return {"app_commune": info.commune.ags, "app_commune_options": None}
 
     # --- everything else: one parser each -----------------------------------------------
     def validate_app_contact_name(self, value, dispatcher, tracker, domain):
@@ -137,13 +332,18 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         return self._checked("app_question", parsed, dispatcher, tracker)
 
     def validate_app_cost(self, value, dispatcher, tracker, domain):
-        parsed = validation.parse_amount_eur(str(value or ""))
-        if parsed.ok:
-            parsed = validation.Parsed(value=str(parsed.value))  # slots hold JSON: a Decimal as text
+        parsed = _as_text(validation.parse_amount_eur(str(value or "")))
         return self._checked("app_cost", parsed, dispatcher, tracker)
 
     def validate_app_period(self, value, dispatcher, tracker, domain):
-        return self._checked("app_period", validation.parse_period(str(value or "")), dispatcher, tracker)
+        result = self._checked("app_period", validation.parse_period(str(value or "")), dispatcher, tracker)
+        if not result.get("app_period"):
+            return result
+        check = deadlines.check_planned_start(deadlines.load_rule(get_settings().knowledge_dir),
+                                              result["app_period"], today())
+        if check is not None and fresh_message(tracker, self.form()) is not None:
+            dispatcher.utter_message(text=check.message)
+        return {**result, "app_deadline_note": deadlines.summary_warning(check) if check and check.passed else None}
 
     def validate_app_degree(self, value, dispatcher, tracker, domain):
         return self._checked("app_degree", validation.parse_degree(str(value or "")), dispatcher, tracker)
@@ -172,6 +372,11 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         if parsed.ok:
             return {"app_consent": True, "app_consent_at": datetime.now(timezone.utc).isoformat()}
         return self._checked("app_consent", parsed, dispatcher, tracker)
+
+
+def _as_text(parsed: validation.Parsed) -> validation.Parsed:
+    """Slots hold JSON: an amount as text ('23000.00')."""
+    return validation.Parsed(value=str(parsed.value)) if parsed.ok else parsed
 
 
 class ActionAskAppConsent(Action):
@@ -219,3 +424,43 @@ class ValidateFundingForm(ApplicationFormValidation):
 class ValidateStudyForm(ApplicationFormValidation):
     def form(self) -> str:
         return "study_form"
+
+
+VALIDATORS: dict[str, type[ApplicationFormValidation]] = {
+    "join_form": ValidateJoinForm, "funding_form": ValidateFundingForm, "study_form": ValidateStudyForm}
+
+
+class ActionCorrectApplication(Action):
+    """'Die E-Mail ist falsch': takes a new value given in the same message ("die kosten sind
+    23.000 euro") or asks that field again, then shows the summary again."""
+
+    def name(self) -> str:
+        return "action_correct_application"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        form = tracker.active_loop.get("name")
+        if form is None and tracker.get_slot("app_submission_key"):  # at the summary
+            form = last_form(tracker)
+        if form not in FORM_KINDS:
+            dispatcher.utter_message(text="Es gibt gerade keine Anfrage, die ich korrigieren könnte.", buttons=TOPICS)
+            return []
+        slots = [s for s in form_slots(domain, form) if s != "app_consent"]
+        chosen = next(tracker.get_latest_entity_values("app_slot"), None)
+        restart = [SlotSet("app_submission_key", None), FollowupAction(form)]
+        if chosen in slots:
+            return [SlotSet(chosen, None), *self._commune_reset(chosen), *restart]
+        corrections = VALIDATORS[form]().apply_corrections(
+            tracker.latest_message.get("text") or "", None, dispatcher, tracker, domain)
+        if corrections:
+            changed = {e["name"] for e in corrections}
+            return [*corrections, *(self._commune_reset("app_commune") if "app_commune" in changed else []),
+                    *restart]
+        dispatcher.utter_message(
+            text="Was möchten Sie korrigieren?",
+            buttons=[{"title": LABELS[s], "payload": f'/correct_field{{"app_slot": "{s}"}}'} for s in slots],
+        )
+        return []
+
+    @staticmethod
+    def _commune_reset(slot: str) -> list[dict[str, Any]]:
+        return [SlotSet("app_already_member", None)] if slot == "app_commune" else []

@@ -1,9 +1,10 @@
-"""After a form: summary, confirmation, storage with a reference number, cancel, correction,
-and the status question. Storage and mail live in bot/applications/."""
+"""Around the forms: the offer before a form, summary, confirmation, storage with a reference
+number, cancel, and the status question. Storage and mail live in bot/applications/; the
+correction action lives with the form validation (actions/application_forms.py)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,13 +12,19 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.faq import utter_entry
 from bot.applications import store, validation
-from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, field_to_correct, format_value
+from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
+from bot.applications.corrections import wants_to_leave
+from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
 from bot.applications.service import hand_over, shared_sessions
 from bot.communes.service import shared_repository
 from bot.config import get_settings
+from bot.knowledge import shared_knowledge_base
 
-FORM_SLOTS = [*LABELS, "app_consent_at", "app_already_member", "app_kind", "app_submission_key"]
+FORM_SLOTS = [*LABELS, "app_consent_at", "app_already_member", "app_kind", "app_submission_key",
+              "app_offer", "app_info_entry", "app_paused", "app_resume", "app_commune_options",
+              "app_deadline_note"]
 TOPICS = [{"title": "Themen anzeigen", "payload": "/ask_capabilities"}]
 MAX_EMAIL_TRIES = 3
 
@@ -37,6 +44,7 @@ def displayed(slot: str, value) -> str:
     return format_value(slot, value)
 
 
+
 def channel_of(tracker: Tracker) -> str:
     return (tracker.get_latest_input_channel() or "unbekannt")[:40]
 
@@ -52,8 +60,10 @@ class ActionApplicationSummary(Action):
         if tracker.get_slot("app_already_member") or form is None or not _filled(tracker, domain, form):
             return reset_form()
         lines = [f"- **{LABELS[s]}:** {displayed(s, tracker.get_slot(s))}" for s in form_slots(domain, form)]
+        note = tracker.get_slot("app_deadline_note")
+        warning = f"\n\n**Hinweis:** {note}" if note else ""
         dispatcher.utter_message(
-            text="Bitte prüfen Sie Ihre Angaben:\n" + "\n".join(lines)
+            text="Bitte prüfen Sie Ihre Angaben:\n" + "\n".join(lines) + warning
                  + "\n\nSoll ich die Anfrage so an den Landespräventionsrat senden?",
             buttons=[{"title": "Ja, absenden", "payload": "/affirm"},
                      {"title": "Korrigieren", "payload": "/correct_field"},
@@ -86,8 +96,14 @@ class ActionSubmitApplication(Action):
             dispatcher.utter_message(text="Gern. Wobei kann ich Ihnen helfen?", buttons=TOPICS)
             return []
         form = KIND_FORMS[kind]
+        consent_at = tracker.get_slot("app_consent_at")
+        if not consent_at:
+            # The consent time is the moment of the consent, never the moment of sending: without
+            # it nothing is stored, and the form asks for the consent again.
+            dispatcher.utter_message(text="Ihre Einwilligung zur Weitergabe fehlt noch. Ohne sie kann ich die "
+                                          "Anfrage nicht speichern.")
+            return [SlotSet("app_consent", None), SlotSet("app_submission_key", None), FollowupAction(form)]
         fields = {LABELS[s]: displayed(s, tracker.get_slot(s)) for s in form_slots(domain, form)}
-        consent_at = tracker.get_slot("app_consent_at") or datetime.now(timezone.utc).isoformat()
         draft = store.Draft(
             kind=kind, fields=fields, email=tracker.get_slot("app_email"),
             consent_at=datetime.fromisoformat(consent_at), channel=channel_of(tracker),
@@ -104,47 +120,90 @@ class ActionSubmitApplication(Action):
         return [*reset_form(), SlotSet("app_reference", stored.reference)]
 
 
+class ActionOfferApplication(Action):
+    """A request for a form: started at once when the user asks for it, offered first when it
+    came with a question; and the answer to that offer ("ja", "nur Infos", "später")."""
+
+    def name(self) -> str:
+        return "action_offer_application"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        offered = tracker.get_slot("app_offer") if tracker.get_slot("app_offer") in FORM_KINDS else None
+        if offered and wants_to_leave(text):
+            return self.decline(dispatcher, tracker, offered)
+        if intent in FORM_OF_INTENT:
+            form = FORM_OF_INTENT[intent]
+            entry = info_entry(form, tracker.latest_message.get("intent_ranking") or [], _knowledge_topics())
+            if starts_at_once(text) or offered == form:
+                return self.start(dispatcher, form, entry)
+            dispatcher.utter_message(text=OFFERS[form], buttons=OFFER_BUTTONS)
+            return [SlotSet("app_offer", form), SlotSet("app_info_entry", entry)]
+        if offered is None:
+            dispatcher.utter_message(text="Gern. Wobei kann ich Ihnen helfen?", buttons=TOPICS)
+            return [SlotSet("app_offer", None)]
+        answer = validation.parse_consent(text)
+        if intent == "affirm" or (answer.ok and answer.value is True):
+            return self.start(dispatcher, offered, tracker.get_slot("app_info_entry"))
+        if intent == "deny" or answer.ok:
+            return self.decline(dispatcher, tracker, offered)
+        dispatcher.utter_message(text="Möchten Sie die Anfrage jetzt stellen? Bitte antworten Sie mit „ja“ oder "
+                                      "„nein“.", buttons=OFFER_BUTTONS)
+        return [SlotSet("app_offer", offered)]
+
+    @staticmethod
+    def start(dispatcher: CollectingDispatcher, form: str, entry: str | None) -> list:
+        dispatcher.utter_message(response=f"utter_{FORM_KINDS_INTRO[form]}_intro")
+        return [*reset_form(), SlotSet("app_offer", f"start_{form}"), SlotSet("app_info_entry", entry)]
+
+    @staticmethod
+    def decline(dispatcher: CollectingDispatcher, tracker: Tracker, form: str) -> list:
+        dispatcher.utter_message(text="Gern, dann zuerst die Informationen:")
+        events = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
+        dispatcher.utter_message(text=f"Wenn Sie später eine Anfrage stellen möchten, schreiben Sie einfach "
+                                      f"„{START_PHRASES[form]}“.")
+        return [*events, SlotSet("app_offer", None), SlotSet("app_info_entry", None)]
+
+
+# The intro response of each form: utter_join_intro, utter_funding_intro, utter_study_intro.
+FORM_KINDS_INTRO = {"join_form": "join", "funding_form": "funding", "study_form": "study"}
+OFFERS = {
+    "join_form": "Ich kann hier im Chat eine Beitrittsanfrage Ihrer Kommune aufnehmen und an den "
+                 "Landespräventionsrat Sachsen weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst "
+                 "nur Informationen?",
+    "funding_form": "Ich kann hier im Chat eine Förderanfrage aufnehmen und an den Landespräventionsrat Sachsen "
+                    "weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst nur Informationen?",
+    "study_form": "Ich kann hier im Chat eine Studienanfrage aufnehmen und an den Landespräventionsrat Sachsen "
+                  "weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst nur Informationen?",
+}
+OFFER_BUTTONS = [{"title": "Ja, Anfrage stellen", "payload": "/affirm"},
+                 {"title": "Nein, nur Informationen", "payload": "/deny"}]
+
+
+def _knowledge_topics() -> dict[str, tuple[str, str | None]]:
+    kb = shared_knowledge_base().get()
+    return {intent: (kb.entry_for_intent(intent).id, kb.entry_for_intent(intent).topic) for intent in kb.intents}
+
+
 class ActionCancelApplication(Action):
     def name(self) -> str:
         return "action_cancel_application"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         running = tracker.active_loop.get("name") or tracker.get_slot("app_submission_key")
+        form = tracker.active_loop.get("name") or tracker.get_slot("app_offer")
+        answer: list = []
         if running:
             dispatcher.utter_message(text="Ich habe die Anfrage abgebrochen. Es wurde nichts gespeichert.",
                                      buttons=TOPICS)
         else:
             dispatcher.utter_message(text="In Ordnung. Wobei kann ich Ihnen helfen?", buttons=TOPICS)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(),
+        if form in DEFAULT_INFO_ENTRY and wants_to_leave(tracker.latest_message.get("text") or ""):
+            # "ich will doch erstmal nur infos" read as cancel: the question is answered too
+            answer = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(), *answer,
                 SlotSet("status_reference", None), SlotSet("status_email", None)]
-
-
-class ActionCorrectApplication(Action):
-    """'Die E-Mail ist falsch': asks that one field again, then shows the summary again."""
-
-    def name(self) -> str:
-        return "action_correct_application"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        form = tracker.active_loop.get("name")
-        if form is None and tracker.get_slot("app_submission_key"):  # at the summary
-            form = last_form(tracker)
-        if form not in FORM_KINDS:
-            dispatcher.utter_message(text="Es gibt gerade keine Anfrage, die ich korrigieren könnte.", buttons=TOPICS)
-            return []
-        slots = [s for s in form_slots(domain, form) if s != "app_consent"]
-        chosen = next(tracker.get_latest_entity_values("app_slot"), None)
-        slot = chosen if chosen in slots else field_to_correct(tracker.latest_message.get("text") or "", slots)
-        if slot is None:
-            dispatcher.utter_message(
-                text="Was möchten Sie korrigieren?",
-                buttons=[{"title": LABELS[s], "payload": f'/correct_field{{"app_slot": "{s}"}}'} for s in slots],
-            )
-            return []
-        events = [SlotSet(slot, None), SlotSet("app_submission_key", None)]
-        if slot == "app_commune":
-            events.append(SlotSet("app_already_member", None))
-        return [*events, FollowupAction(form)]
 
 
 class ActionApplicationStatus(Action):

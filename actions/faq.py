@@ -11,6 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.communes import ActionAnswerCommune
+from bot.applications import deadlines
+from bot.clock import today
+from bot.config import get_settings
 from bot.conversation.followups import entries_with_aspect, resolve
 from bot.knowledge import shared_knowledge_base
 
@@ -26,6 +29,10 @@ def utter_entry(dispatcher: CollectingDispatcher, entry_id: str, tracker: Tracke
         easy_language = bool(tracker and tracker.get_slot("easy_language"))
     reply = kb.render(entry_id, easy_language=easy_language)
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    # Where an answer depends on today's date (the next funding deadline), the computed sentence.
+    note = deadlines.today_note(entry_id, get_settings().knowledge_dir, today())
+    if note:
+        dispatcher.utter_message(text=note)
     return [SlotSet("last_knowledge_id", entry_id), SlotSet("current_topic", kb.entries[entry_id].topic),
             SlotSet("fallback_count", 0.0)]
 

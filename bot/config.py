@@ -7,10 +7,11 @@ nowhere else.
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, Field, SecretStr
+from pydantic import BaseSettings, Field, SecretStr, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,11 +79,21 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = ""
     telegram_api_url: str = ""
 
+    # Today's date as YYYY-MM-DD for everything that depends on it (funding deadlines);
+    # empty: the system date in Saxony. Tests set it to get the same answers every day.
+    today: str = ""
+
     # Allowed origins for the website widget (socket.io / REST).
     cors_origins: str = "*"
 
     class Config:
         env_prefix = "ASSKOMM_"
+
+    @validator("today")
+    def _today_is_a_date(cls, value: str) -> str:
+        if value:
+            date.fromisoformat(value)  # raises: ASSKOMM_TODAY must be YYYY-MM-DD
+        return value
 
     @property
     def spacy_pipeline_dir(self) -> Path:

@@ -47,12 +47,12 @@ def test_the_commune_is_taken_from_the_first_message():
     extracted = asyncio.run(forms.ValidateJoinForm().extract_app_commune(dispatcher, t, DOMAIN))
     assert extracted == {"app_commune": "Wir möchten als Gemeinde Großharthau beitreten"}
     result, _ = validate(forms.ValidateJoinForm(), "app_commune", extracted["app_commune"])
-    assert result == {"app_commune": GROSSHARTHAU}
+    assert result["app_commune"] == GROSSHARTHAU
 
 
 def test_an_existing_member_is_told_so_and_the_join_form_ends():
     result, messages = validate(forms.ValidateJoinForm(), "app_commune", "Werdau")
-    assert result == {"app_commune": WERDAU, "app_already_member": True}
+    assert result == {"app_commune": WERDAU, "app_already_member": True, "app_commune_options": None}
     assert "bereits" in messages[0] and "11.01.2022" in messages[0]
 
 
@@ -73,14 +73,141 @@ def test_each_field_says_what_is_wrong_and_accepts_a_good_answer(slot, bad, good
     result, messages = validate(forms.ValidateFundingForm(), slot, bad)
     assert result == {slot: None} and messages and "Bitte" in messages[0]
     result, messages = validate(forms.ValidateFundingForm(), slot, good)
-    assert result == {slot: expected} and not messages
+    assert result[slot] == expected and not messages
 
 
-def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on():
-    result, messages = validate(forms.ValidateJoinForm(), "app_email", "Was kostet der Beitritt?",
-                                intent="ask_join_cost", confidence=0.95)
-    assert result == {"app_email": None}
-    assert "Quelle" in messages[0] and "weiter" in messages[-1]
+def in_form(text, form="funding_form", requested="app_email", intent="inform_commune", confidence=0.9,
+            slots=None, earlier=()):
+    """A tracker as the validation action sees it for a new message inside an active form."""
+    events = [{"event": "user", "text": t} for t in earlier]
+    events += [{"event": "active_loop", "name": form}, {"event": "user", "text": text},
+               {"event": "slot", "name": "requested_slot", "value": requested}, {"event": "action", "name": form}]
+    slots = {"requested_slot": requested, **(slots or {})}
+    if requested not in ("app_commune", "app_resume") and intent not in ("cancel", "correct_field"):
+        events.append({"event": "slot", "name": requested, "value": text})  # from_text: Rasa adds it last
+        slots[requested] = text
+    return tracker(text, intent=intent, confidence=confidence, slots=slots, events=events, loop=form)
+
+
+def run_validation(form_validation, tracker_):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(form_validation.run(dispatcher, tracker_, DOMAIN))
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, [m.get("text") or "" for m in
+                                                                            dispatcher.messages]
+
+
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_asks_whether_to_go_on():
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form(
+        "Was kostet der Beitritt?", form="join_form", intent="ask_join_cost", confidence=0.95))
+    assert slots["app_email"] is None and slots["app_paused"] == "app_email"
+    assert slots["requested_slot"] == "app_resume"  # "Möchten Sie mit der Anfrage weitermachen?"
+    assert "Quelle" in messages[0]
+
+
+def test_yes_goes_on_with_the_interrupted_question_and_no_leaves_without_saving():
+    paused = {"app_paused": "app_email", "app_contact_name": "Anna Muster"}
+    slots, _ = run_validation(forms.ValidateJoinForm(), in_form("ja", "join_form", "app_resume", "affirm",
+                                                                slots=paused))
+    assert slots["app_paused"] is None and slots.get("requested_slot") != "app_resume"
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form("nein", "join_form", "app_resume", "deny",
+                                                                       slots=paused))
+    assert slots["requested_slot"] is None and slots["app_contact_name"] is None
+    assert "nichts gespeichert" in messages[0]
+
+
+def test_another_question_instead_of_yes_or_no_is_answered_and_the_form_asks_again():
+    paused = {"app_paused": "app_email"}
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form(
+        "Was kostet der Beitritt?", "join_form", "app_resume", "ask_join_cost", 0.95, slots=paused))
+    assert "Quelle" in messages[0] and slots["requested_slot"] == "app_resume"
+    slots, _ = run_validation(forms.ValidateJoinForm(), in_form(
+        "anna@werdau.de", "join_form", "app_resume", "inform_commune", slots=paused))
+    assert slots["app_email"] == "anna@werdau.de" and slots["app_paused"] is None
+
+
+def test_nur_infos_while_the_study_form_asks_for_the_degree_leaves_it_and_answers():
+    slots, messages = run_validation(forms.ValidateStudyForm(), in_form(
+        "nee ich will doch erstmal nur infos", "study_form", "app_degree", "deny"))
+    assert slots["requested_slot"] is None and slots["app_degree"] is None
+    assert "nichts gespeichert" in messages[0]
+    assert any("Präventionsmanagement" in m and "Quelle" in m for m in messages)
+    assert not any("Bachelor" in m and "Bitte wählen" in m for m in messages)
+
+
+FUNDING = {"app_commune": WERDAU, "app_field": "Graffiti und Sachbeschädigung", "app_project": "Graffiti entfernen",
+           "app_cost": "12000.00"}
+
+
+def test_a_cost_correction_during_the_period_question_is_applied_and_said():
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "moment, die kosten stimmen nicht, der kämmerer sagt 23.000 euro", requested="app_period",
+        intent="nlu_fallback", slots=FUNDING))
+    assert slots["app_cost"] == "23000.00" and slots["app_period"] is None
+    assert "23.000 €" in messages[0] and "12.000 €" in messages[0]
+
+
+def test_two_corrections_in_one_message():
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "die kosten sind 23 tsd und die mail ist anna@beispiel.de", requested="app_period", intent="correct_field",
+        slots={**FUNDING, "app_email": "alt@beispiel.de"}))
+    assert slots["app_cost"] == "23000.00" and slots["app_email"] == "anna@beispiel.de"
+    assert "anna@beispiel.de" in messages[0] and "23.000 €" in messages[0]
+
+
+def test_a_field_named_as_wrong_without_a_value_is_asked_again():
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "Die Kosten stimmen nicht", requested="app_period", intent="correct_field", slots=FUNDING))
+    assert slots["app_cost"] is None and "Geschätzte Kosten" in messages[0]
+
+
+def test_a_project_description_naming_costs_is_not_a_correction():
+    text = "Wir wollen Graffiti am Bahnhof entfernen, die Kosten liegen bei 5000 euro"
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        text, requested="app_project", slots={**FUNDING, "app_cost": None}))
+    assert slots["app_project"] == text and slots.get("app_cost") is None and not messages
+
+
+def test_hab_ich_doch_schon_gesagt_takes_the_earlier_value():
+    slots, _ = run_validation(forms.ValidateFundingForm(), in_form(
+        "graffiti hab ich doch schon gesagt", requested="app_field", intent="nlu_fallback",
+        slots={"app_commune": WERDAU}))
+    assert slots["app_field"] == "Graffiti und Sachbeschädigung"
+    slots, _ = run_validation(forms.ValidateFundingForm(), in_form(
+        "hab ich doch schon gesagt", requested="app_field", intent="nlu_fallback",
+        earlier=["Wir wollen Fördermittel für ein Graffiti-Projekt in Werdau"],
+        slots={"app_commune": WERDAU}))
+    assert slots["app_field"] == "Graffiti und Sachbeschädigung"
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("die im Vogtland", "Oelsnitz/Vogtl."), ("die im erzgebirge natürlich", "Oelsnitz/Erzgeb."),
+    ("die zweite", None), ("Oelsnitz im Erzgebirge", "Oelsnitz/Erzgeb."),
+])
+def test_a_typed_answer_to_welche_meinen_sie_selects_the_offered_commune(typed, expected, seeded_repository):
+    result, messages = validate(forms.ValidateFundingForm(), "app_commune", "Oelsnitz")
+    assert "Welche meinen Sie" in messages[0]
+    options = result["app_commune_options"]
+    names = [seeded_repository.matcher().communes[a].name_short for a in options]
+    result, messages = validate(forms.ValidateFundingForm(), "app_commune", typed,
+                                slots={"app_commune_options": options})
+    chosen = seeded_repository.matcher().communes[result["app_commune"]].name_short
+    assert chosen == (expected or names[1]) and not messages and result["app_commune_options"] is None
+
+
+def test_a_planned_start_after_the_deadline_is_told_and_noted_for_the_summary(monkeypatch):
+    monkeypatch.setattr(forms, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "wir wollen im märz 2027 starten", requested="app_period", intent="ask_capabilities", confidence=0.49,
+        slots=FUNDING))
+    assert slots["app_period"] == "wir wollen im märz 2027 starten"
+    assert "15.10.2026" in messages[0] and "2028" in messages[0] and "15.10.2027" in messages[0]
+    assert "2027" in slots["app_deadline_note"]
+    summary, _ = run(apps.ActionApplicationSummary(), tracker(slots={
+        **FUNDING, "app_period": "März 2027", "app_contact_name": "Anna Muster", "app_email": "a@b.de",
+        "app_consent": True, "app_consent_at": "2026-11-30T10:00:00+00:00",
+        "app_deadline_note": slots["app_deadline_note"]},
+        events=[{"event": "active_loop", "name": "funding_form"}, {"event": "active_loop", "name": None}]))
+    assert "Hinweis" in summary[0]["text"] and "abgelaufen" in summary[0]["text"]
 
 
 def test_consent_no_is_explained_and_yes_is_timestamped():
@@ -138,15 +265,19 @@ def test_cancel_resets_everything_and_says_nothing_was_stored():
                                                                    loop="study_form"))
     assert "nichts gespeichert" in messages[0]["text"]
     assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    # "nur Infos" read as cancel: the form ends and the question is answered
+    messages, _ = run(apps.ActionCancelApplication(), tracker("ich will doch erstmal nur infos", "cancel",
+                                                              slots=STUDY_SLOTS, loop="study_form"))
+    assert "nichts gespeichert" in messages[0]["text"] and "Quelle" in messages[1]["text"]
 
 
 def test_correction_asks_that_field_again():
     slots = {**STUDY_SLOTS, "app_submission_key": "k"}
-    messages, events = run(apps.ActionCorrectApplication(), tracker("Die E-Mail ist falsch", "correct_field",
+    messages, events = run(forms.ActionCorrectApplication(), tracker("Die E-Mail ist falsch", "correct_field",
                                                                     slots=slots, events=STUDY_DONE))
     assert {"event": "slot", "timestamp": None, "name": "app_email", "value": None} in events
     assert {"event": "followup", "timestamp": None, "name": "study_form"} in events
-    messages, events = run(apps.ActionCorrectApplication(), tracker("Korrigieren", "correct_field",
+    messages, events = run(forms.ActionCorrectApplication(), tracker("Korrigieren", "correct_field",
                                                                     slots=slots, events=STUDY_DONE))
     assert [b["title"] for b in messages[0]["buttons"]] == ["Abschluss", "Name", "E-Mail", "Frage"]
 
@@ -158,7 +289,7 @@ def test_correction_asks_that_field_again():
 ])
 def test_stored_values_pass_again_when_a_form_resumes(slot, stored):
     """A correction re-activates the form, and Rasa validates the filled slots again."""
-    result, messages = validate(forms.ValidateFundingForm(), slot, stored)
+    result, messages = validate(forms.ValidateFundingForm(), slot, stored, slots={slot: stored})
     assert result == {slot: stored} and not messages
 
 
@@ -167,3 +298,67 @@ def test_stored_consent_passes_again():
     result = forms.ValidateStudyForm().validate_app_consent(
         True, dispatcher, tracker(slots={"app_consent_at": "2026-11-25T10:00:00+00:00"}), DOMAIN)
     assert result == {"app_consent": True} and not dispatcher.messages
+
+
+def offer(text, intent, slots=None, ranking=()):
+    t = tracker(text, intent, slots=slots)
+    t.latest_message["intent_ranking"] = list(ranking)
+    messages, events = run(apps.ActionOfferApplication(), t)
+    return [m.get("text") or "" for m in messages], {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_an_explicit_request_starts_the_form_and_a_question_gets_an_offer():
+    messages, slots = offer("Ich möchte eine Studienanfrage stellen", "request_study")
+    assert slots["app_offer"] == "start_study_form" and slots["app_info_entry"] == "study"
+    messages, slots = offer("Kann ich über den Chat eine Förderanfrage stellen?", "request_funding",
+                            ranking=[{"name": "request_funding", "confidence": 0.7},
+                                     {"name": "ask_funding_application", "confidence": 0.2}])
+    assert slots["app_offer"] == "funding_form" and slots["app_info_entry"] == "funding_application"
+    assert "Möchten Sie das jetzt tun" in messages[0]
+
+
+def test_answers_to_an_offer():
+    pending = {"app_offer": "study_form", "app_info_entry": "study_admission"}
+    _, slots = offer("ja", "affirm", pending)
+    assert slots["app_offer"] == "start_study_form"
+    for text, intent in (("nur Infos", "nlu_fallback"), ("Nein, nur Informationen", "deny"), ("später", "deny"),
+                         ("nee ich will doch erstmal nur infos", "request_study")):
+        messages, slots = offer(text, intent, pending)
+        assert slots["app_offer"] is None and any("Quelle" in m for m in messages), text
+    messages, slots = offer("hm", "nlu_fallback", pending)
+    assert slots["app_offer"] == "study_form" and "ja" in messages[0]
+
+
+def test_the_deadline_answer_in_a_form_carries_todays_deadline(monkeypatch):
+    monkeypatch.setattr(apps, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "heißt das wir sind jetzt schon zu spät??", requested="app_contact_name", intent="ask_funding_deadline",
+        confidence=0.9, slots=FUNDING))
+    assert slots["app_paused"] == "app_contact_name"
+    assert any("Förderjahr 2027 ist am 15.10.2026 abgelaufen" in m and "2028" in m for m in messages)
+
+
+def test_nothing_is_stored_without_the_time_of_the_consent(databases):
+    slots = {**STUDY_SLOTS, "app_consent_at": None, "app_kind": "studium", "app_submission_key": "no-consent-time"}
+    before = len(store.all_applications(databases))
+    messages, events = run(apps.ActionSubmitApplication(), tracker("/affirm", "affirm", slots=slots))
+    assert len(store.all_applications(databases)) == before and "Einwilligung" in messages[0]["text"]
+    assert {"event": "followup", "timestamp": None, "name": "study_form"} in events
+    assert {"event": "slot", "timestamp": None, "name": "app_consent", "value": None} in events
+
+
+def test_a_corrected_period_is_measured_against_the_deadline_too(monkeypatch):
+    monkeypatch.setattr(forms, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "moment, der zeitraum stimmt nicht, wir starten im märz 2027", requested="app_email", intent="correct_field",
+        slots={**FUNDING, "app_period": "2028", "app_contact_name": "Anna Muster"}))
+    assert slots["app_period"].endswith("märz 2027") and slots["app_deadline_note"]
+    assert any("15.10.2026" in m for m in messages) and any("Zeitraum" in m and "vorher 2028" in m for m in messages)
+
+
+def test_a_commune_corrected_to_a_member_in_the_join_form_is_told_so():
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form(
+        "falsche Gemeinde, wir sind aus Werdau", form="join_form", requested="app_email", intent="correct_field",
+        slots={"app_commune": GROSSHARTHAU, "app_contact_name": "Anna Muster", "app_function": "Bürgermeisterin"}))
+    assert slots["app_commune"] == WERDAU and slots["app_already_member"] is True
+    assert any("bereits" in m for m in messages) and any("Großharthau" in m and "Werdau" in m for m in messages)

@@ -1,5 +1,6 @@
-"""A join request as a user makes it: over Rasa's REST channel with the real action server,
-the SQLite database, and a real local SMTP server as the LPR's mailbox."""
+"""Requests as a user makes them: over Rasa's REST channel with the real action server,
+the SQLite database, and a real local SMTP server as the LPR's mailbox. The bot's clock is
+set to 30.11.2026 (ASSKOMM_TODAY), so deadline answers are the same every day."""
 import json
 import shutil
 import time
@@ -17,6 +18,7 @@ from tests.conftest import free_port
 from tests.test_application_mail import start_server
 
 LPR_INBOX = "anfragen@lpr.example.org"
+TODAY = "2026-11-30"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,8 @@ def bot(trained_model, tmp_path_factory, mailbox):
     shutil.copytree(ROOT / "knowledge", state / "knowledge")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state,
                         knowledge_dir=state / "knowledge", applications_to=LPR_INBOX, smtp_host="127.0.0.1",
-                        smtp_port=controller.port, smtp_starttls=False, smtp_from="bot@asskomm.example.org")
+                        smtp_port=controller.port, smtp_starttls=False, smtp_from="bot@asskomm.example.org",
+                        today=TODAY)
     with running_bot(settings, trained_model, log_dir=state) as started:
         processes = list(started)
         yield settings, trained_model, processes
@@ -117,3 +120,54 @@ def test_a_form_goes_on_after_the_server_restarts(bot):
     processes[1] = start_rasa_server(settings, model, settings.var_dir / "rasa-2.log")
     wait_until_ready(f"http://localhost:{settings.rasa_port}/", processes[1], "Rasa")
     assert "E-Mail" in say(settings, user, "Anna Muster")  # the conversation continues where it was
+
+
+def test_the_study_form_is_left_with_nur_infos_and_the_question_answered(bot):
+    settings, _, _ = bot
+    before = len(applications(settings))
+    user = "nur-infos-1"
+    assert "Bachelor" in say(settings, user, "Ich möchte eine Studienanfrage stellen")
+    answer = say(settings, user, "nee ich will doch erstmal nur infos")
+    assert "nichts gespeichert" in answer and "Präventionsmanagement" in answer and "Quelle" in answer
+    assert "Bitte wählen Sie einen der beiden Abschlüsse" not in answer
+    assert "Wie ist Ihr Name" not in say(settings, user, "Master")  # the form is gone
+    assert len(applications(settings)) == before
+
+
+def test_a_question_gets_an_offer_first(bot):
+    settings, _, _ = bot
+    offer = say(settings, "angebot-1", "Kann ich über den Chat eine Studienanfrage stellen?")
+    assert "Möchten Sie das jetzt tun" in offer and "Bachelor" not in offer
+    answer = say(settings, "angebot-1", "nur Infos")
+    assert "Quelle" in answer and "Studienanfrage stellen" in answer
+    say(settings, "angebot-2", "Kann ich über den Chat eine Studienanfrage stellen?")
+    assert "Bachelor" in say(settings, "angebot-2", "ja")
+
+
+def test_funding_enquiry_with_a_cost_correction_and_a_start_after_the_deadline(bot):
+    settings, _, _ = bot
+    user = "foerderung-1"
+    assert "Kommune" in say(settings, user, "Ich möchte eine Förderanfrage stellen")
+    assert "Handlungsfeld" in say(settings, user, "Werdau")
+    assert "Projekt" in say(settings, user, "graffiti hab ich doch schon gesagt")
+    assert "Kosten" in say(settings, user, "Wir wollen die Graffiti an der Bahnunterführung entfernen und die Wand "
+                                           "mit Jugendlichen neu gestalten.")
+    assert "Zeitraum" in say(settings, user, "12.000 euro")
+    corrected = say(settings, user, "moment, die kosten stimmen nicht, der kämmerer sagt 23.000 euro")
+    assert "23.000 €" in corrected and "12.000 €" in corrected and "Zeitraum" in corrected
+    late = say(settings, user, "wir wollen im märz 2027 starten")
+    assert "15.10.2026" in late and "abgelaufen" in late and "Förderjahr 2028" in late and "15.10.2027" in late
+    assert "Wie ist Ihr Name" in late
+    # a question in between is answered with today's deadline; the form goes on only if wanted
+    too_late = say(settings, user, "heißt das wir sind jetzt schon zu spät??")
+    assert "Stand heute (30.11.2026)" in too_late and "Förderjahr 2028" in too_late
+    assert "Möchten Sie mit der Anfrage weitermachen?" in too_late
+    assert "Wie ist Ihr Name" in say(settings, user, "ja")
+    assert "E-Mail" in say(settings, user, "Anna Muster")
+    assert "einverstanden" in say(settings, user, "anna.muster@werdau.de")
+    summary = say(settings, user, "ja")
+    assert "Graffiti und Sachbeschädigung" in summary and "23.000 €" in summary
+    assert "Hinweis" in summary and "abgelaufen" in summary  # warned before it is sent
+    assert "ASK-" in say(settings, user, "/affirm")
+    stored = [a for a in applications(settings) if a.sender_id == user]
+    assert len(stored) == 1 and stored[0].fields["Geschätzte Kosten"] == "23.000 €"

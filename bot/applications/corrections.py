@@ -1,0 +1,171 @@
+"""What a message in the middle of a form means besides an answer to the question asked.
+
+- leaving: "nee ich will doch erstmal nur infos", "doch nicht", "später";
+- corrections of other fields, several in one message: "moment, die kosten stimmen nicht,
+  der kämmerer sagt 23.000 euro" while the form asks for the period;
+- a reference to something said before: "graffiti hab ich doch schon gesagt".
+
+Only rules on text live here; the actions supply the parsers (some need the database).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from bot.applications.validation import Parsed, parse_amount_eur
+
+Parser = Callable[[str], Parsed]
+
+# Words users use for a field ("Die E-Mail ist falsch", "die kosten stimmen nicht").
+FIELD_WORDS: dict[str, str] = {
+    "app_email": r"e-?mail|\bmail|\badresse",
+    "app_phone": r"telefon|handy|\bnummer|rufnummer|\btel\b|mobilnummer",
+    "app_function": r"funktion|\bamt\b|\bposition|\brolle\b",
+    "app_contact_name": r"\bname|\bnachname|\bvorname",
+    "app_commune": r"\bkommune\b|\bgemeinde\b|\bstadt\b|\bort\b",
+    "app_message": r"nachricht|mitteilung",
+    "app_field": r"handlungsfeld|\bthema\b|\bbereich\b",
+    "app_project": r"projekt(?!kosten|zeit|laufzeit|beginn|start|dauer)|beschreibung|vorhaben",
+    "app_cost": r"kosten|kostet|betrag|\bsumme|\bpreis|budget",
+    "app_period": r"zeitraum|\bzeit\b|\bdauer|\btermin|laufzeit|\bstart|beginn|\banfangen",
+    "app_degree": r"abschluss|bachelor|master|\bb\.\s?a\.|\bm\.\s?a\.",
+    "app_question": r"\bfrage\b",
+}
+# Fields whose answer is any text: a value for them cannot be told apart from the rest of a
+# message, so a correction only asks them again.
+FREE_TEXT = {"app_contact_name", "app_function", "app_project", "app_message", "app_question"}
+
+# Words that say a field is wrong: enough to ask a named field again.
+_STRONG_CUE = re.compile(
+    r"stimm\w*\s+(?:so\s+)?nicht|falsch|verkehrt|korrigier|\bänder|\baender|vertippt|vertan|fehler|"
+    r"\bnicht\s+richtig|\bnicht\s+korrekt",
+    re.IGNORECASE,
+)
+# "nur Infos" leaves any form; "später", "doch nicht" only as the whole (short) answer.
+_LEAVE = re.compile(
+    r"nur\s+(?:\w+\s+)?infos?\b|nur\s+(?:\w+\s+)?informationen|nur\s+(?:mal\s+)?(?:informieren|schauen|gucken|umsehen)|"
+    r"\bkeine\s+anfrage|(?:anfrage|formular|antrag)\w*\s+(?:\w+\s+)?(?:doch\s+)?(?:nicht|später|spaeter)\b|"
+    r"erst(?:mal|\s+mal|einmal)?\s+(?:nur\s+)?(?:infos?\b|informationen|informieren)",
+    re.IGNORECASE,
+)
+_LEAVE_SHORT = re.compile(
+    r"^(?:(?:nee?|nein|nö|ach|hm+|äh)\W+)*(?:ich\s+will\s+|wir\s+wollen\s+|lieber\s+)?"
+    r"(?:doch\s+nicht|(?:vielleicht\s+|lieber\s+|dann\s+|eher\s+|erst\s+)?(?:später|spaeter)|"
+    r"jetzt\s+(?:noch\s+)?nicht|erst\s*mal\s+nicht|ein\s+ander(?:es\s+)?mal)\b",
+    re.IGNORECASE,
+)
+_MAX_LEAVE_WORDS = 8
+
+_BACK_REFERENCE = re.compile(
+    r"(?:hab|habe|hatte|hatten|haben)\s+(?:ich|wir)\s+(?:\w+\s+){0,3}?"
+    r"(?:gesagt|geschrieben|erwähnt|erwaehnt|angegeben|genannt)|"
+    r"wie\s+(?:schon\s+|bereits\s+)?(?:gesagt|geschrieben)|(?:steht|stand)\s+(?:doch\s+)?(?:schon\s+)?oben|"
+    r"siehe\s+oben",
+    re.IGNORECASE,
+)
+_FILLERS = re.compile(r"\b(?:doch|schon|bereits|ja|das|den|die|der|nu|na|eben|oben|wie|gesagt)\b", re.IGNORECASE)
+
+
+def wants_to_leave(text: str, requested_slot: str | None = None) -> bool:
+    """'nee ich will doch erstmal nur infos', 'doch nicht', 'später': the user leaves the form.
+
+    In a free-text answer "nur Infos" may be part of a real question, so there it counts
+    only in a short message without a question mark."""
+    cleaned = " ".join((text or "").split())
+    words = cleaned.split()
+    if not words or len(words) > 40:
+        return False
+    if _LEAVE.search(cleaned):
+        return requested_slot not in FREE_TEXT or (len(words) <= _MAX_LEAVE_WORDS and "?" not in cleaned)
+    return len(words) <= 6 and not re.search(r"\d", cleaned) and bool(_LEAVE_SHORT.search(cleaned))
+
+
+def refers_back(text: str) -> str | None:
+    """'graffiti hab ich doch schon gesagt' → 'graffiti'; '' when only the reference is left;
+    None when the message does not refer to something said before."""
+    if not _BACK_REFERENCE.search(text or ""):
+        return None
+    rest = _BACK_REFERENCE.sub(" ", text)
+    rest = _FILLERS.sub(" ", rest)
+    return " ".join(rest.strip(" ,.;:!?-").split()).strip(" ,.;:!?-")
+
+
+def corrected_amount(text: str) -> Parsed:
+    """The amount a correction means: 'nicht 12.000, sondern 23.000' and '23.000 statt 12.000'
+    → 23.000; with several amounts the last one is the new one."""
+    cleaned = re.sub(r"\b(?:an)?statt\s+(?:\S+\s+){0,2}?\S*\d[\d.,]*\s*(?:tsd\.?|tausend|euro|eur|€|k)?", " ", text or "",
+                     flags=re.IGNORECASE)
+    parsed = parse_amount_eur(cleaned)
+    if parsed.ok:
+        return parsed
+    parts = re.split(r"\b(?:sondern|jetzt|nun|eher|richtig\w*|neu\w*)\b|,|;", cleaned, flags=re.IGNORECASE)
+    for part in reversed(parts):
+        candidate = parse_amount_eur(part)
+        if candidate.ok:
+            return candidate
+    return parsed
+
+
+@dataclass(frozen=True)
+class Correction:
+    slot: str
+    value: object = None  # None: the field is asked again
+
+
+@dataclass
+class Reading:
+    corrections: list[Correction] = field(default_factory=list)
+    rest: str = ""  # the message without the parts about other fields
+
+
+def _named(text: str, slots: Iterable[str]) -> list[tuple[int, int, str]]:
+    """(start, end, slot) of every field word, the first mention of each field only."""
+    found = []
+    for slot in slots:
+        pattern = FIELD_WORDS.get(slot)
+        match = re.search(pattern, text, re.IGNORECASE) if pattern else None
+        if match:
+            found.append((match.start(), match.end(), slot))
+    return sorted(found)
+
+
+def read_corrections(text: str, slots: list[str], requested_slot: str | None,
+                     parsers: dict[str, Parser]) -> Reading:
+    """Which other fields a message corrects, with their new values where it gives them.
+
+    A field word with a value that parses counts as a correction; a field word without one
+    only with a word that says it is wrong ("stimmt nicht", "falsch"), and so does any
+    correction during a free-text answer ("Wir wollen Graffiti entfernen, die Kosten …" is a
+    project description, not a correction)."""
+    text = " ".join((text or "").split())
+    cue = bool(_STRONG_CUE.search(text))
+    if not text or (requested_slot in FREE_TEXT and not cue):
+        return Reading(rest=text)
+    named = _named(text, [s for s in slots if s != "app_consent"])
+    others = [n for n in named if n[2] != requested_slot]
+    if not others:
+        return Reading(rest=text)
+    reading = Reading()
+    rest_parts, position = [], 0
+    for index, (start, _end, slot) in enumerate(named):
+        stop = named[index + 1][0] if index + 1 < len(named) else len(text)
+        if slot == requested_slot:
+            continue
+        rest_parts.append(text[position:start])
+        position = stop
+        value = None
+        parser = parsers.get(slot)
+        if parser is not None and slot not in FREE_TEXT:
+            parsed = parser(text[start:stop])
+            if not parsed.ok and len(others) == 1:
+                parsed = parser(text[:start])  # "23.000 euro sind die kosten"
+            value = parsed.value if parsed.ok and parsed.value not in (None, "") else None
+        if value is None and not cue:
+            continue
+        reading.corrections.append(Correction(slot, value))
+    rest_parts.append(text[position:])
+    reading.rest = " ".join(" ".join(rest_parts).split())
+    if not reading.corrections:
+        reading.rest = text
+    return reading
