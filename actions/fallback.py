@@ -6,8 +6,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.communes import ActionAnswerCommune, ActionAnswerDistrict
-from actions.faq import utter_entry
+from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import reply_before_clarifying
+from bot.conversation.followups import unsure_followup
 from bot.knowledge import shared_knowledge_base
 
 MAX_SUGGESTIONS = 3
@@ -49,6 +50,11 @@ class ActionClarify(Action):
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
         if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
             return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)
+        # "und wie macht man das?" just below the threshold: the topic just discussed decides.
+        followup = unsure_followup(shared_knowledge_base().get(), ranking, tracker.latest_message.get("text") or "",
+                                   tracker.get_slot("current_topic"))
+        if followup is not None:
+            return await answer_resolution(dispatcher, tracker, domain, followup)
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")

@@ -14,7 +14,7 @@ from actions.communes import ActionAnswerCommune
 from bot.applications import deadlines
 from bot.clock import today
 from bot.config import get_settings
-from bot.conversation.followups import entries_with_aspect, resolve
+from bot.conversation.followups import Resolution, entries_with_aspect, resolve
 from bot.knowledge import shared_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,23 @@ def ask_which_topic(dispatcher: CollectingDispatcher, aspect: str) -> list[dict[
     return []
 
 
+async def answer_resolution(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
+                            resolution: Resolution) -> list[dict[str, Any]]:
+    """Says what the context resolved a question to (bot/conversation/followups.py)."""
+    kb = shared_knowledge_base().get()
+    if resolution.commune_question:
+        tracker.slots["commune_question"] = resolution.commune_question
+        return await ActionAnswerCommune().run(dispatcher, tracker, domain)
+    if resolution.ask_aspect:
+        return ask_which_topic(dispatcher, resolution.ask_aspect)
+    if resolution.unanswered_topic:
+        # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
+        dispatcher.utter_message(response="utter_no_answer_on_topic",
+                                 topic=kb.topics[resolution.unanswered_topic].title)
+        return utter_entry(dispatcher, "contact", tracker)
+    return utter_entry(dispatcher, resolution.entry_id, tracker)
+
+
 class ActionAnswerFromKnowledge(Action):
     def name(self) -> str:
         return "action_answer_from_knowledge"
@@ -54,20 +71,10 @@ class ActionAnswerFromKnowledge(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = shared_knowledge_base().get()
         text = tracker.latest_message.get("text") or ""
-        resolution = resolve(kb, intent, text, tracker.get_slot("current_topic")) if intent else None
-        if resolution is not None and resolution.commune_question:
-            tracker.slots["commune_question"] = resolution.commune_question
-            return await ActionAnswerCommune().run(dispatcher, tracker, domain)
-        if resolution is not None and resolution.ask_aspect:
-            return ask_which_topic(dispatcher, resolution.ask_aspect)
-        if resolution is not None and resolution.unanswered_topic:
-            # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
-            dispatcher.utter_message(response="utter_no_answer_on_topic",
-                                     topic=kb.topics[resolution.unanswered_topic].title)
-            return utter_entry(dispatcher, "contact", tracker)
-        if resolution is None or resolution.entry_id is None:
+        resolution = resolve(kb, intent, text, tracker.get_slot("current_topic")) if intent else Resolution()
+        if resolution == Resolution():
             # Tests keep every ask_* intent covered; this only guards a half-edited knowledge base.
             log.error("Kein Wissenseintrag für Intent %r", intent)
             dispatcher.utter_message(response="utter_knowledge_missing")
             return utter_entry(dispatcher, "contact", tracker)
-        return utter_entry(dispatcher, resolution.entry_id, tracker)
+        return await answer_resolution(dispatcher, tracker, domain, resolution)
