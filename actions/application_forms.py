@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.applications import TOPICS, displayed, form_slots, last_form, reset_form
 from actions.faq import utter_entry
 from bot.applications import deadlines, validation
+from bot.conversation.emergency import looks_like_emergency
 from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder, match_choice, pick_offered
 from bot.applications.corrections import (
     FREE_TEXT, corrected_amount, read_corrections, refers_back, wants_to_leave,
@@ -66,7 +67,7 @@ def leave_form(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, an
         events = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
     dispatcher.utter_message(text=f"Wenn Sie die Anfrage später stellen möchten, schreiben Sie einfach "
                                   f"„{START_PHRASES[form]}“.")
-    return [*reset_form(), *events, SlotSet("requested_slot", None)]
+    return [*reset_form(tracker), *events, SlotSet("requested_slot", None)]
 
 
 class ApplicationFormValidation(FormValidationAction, abc.ABC):
@@ -77,6 +78,16 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
 
     def name(self) -> str:
         return f"validate_{self.form()}"
+
+    async def get_validation_events(self, dispatcher, tracker, domain):
+        # rasa-sdk validates every slot set just before the form ran; a slot emptied there
+        # (a reset before the form starts) is no answer and gets no error message.
+        trailing = len(tracker.events) - next((i + 1 for i in range(len(tracker.events) - 1, -1, -1)
+                                               if tracker.events[i].get("event") != "slot"), 0)
+        if trailing:
+            tail = [e for e in tracker.events[-trailing:] if e.get("value") is not None]
+            tracker.events = tracker.events[:-trailing] + tail
+        return await super().get_validation_events(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         # An existing member needs no join request: the form ends after the commune.
@@ -90,6 +101,10 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
     async def run(self, dispatcher, tracker, domain):
         text = fresh_message(tracker, self.form())
         intent, _ = _intent(tracker)
+        if text is not None and looks_like_emergency(text):
+            # Danger comes first: 110/112 and nothing else; the form pauses, nothing is stored.
+            dispatcher.utter_message(response="utter_emergency")
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
         if text is not None and intent != "cancel":
             events = self.read_turn(text, dispatcher, tracker, domain)
             if events is not None:
@@ -365,10 +380,12 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
             return {"app_consent": True}
         parsed = validation.parse_consent(str(value or ""))
         if parsed.ok and parsed.value is False:
+            # A "no" to the consent ends the enquiry: asking again would trap the user in the form.
             dispatcher.utter_message(
                 text="Ohne Ihre Einwilligung kann ich die Anfrage nicht speichern und nicht weitergeben. "
-                     "Sie können zustimmen oder mit „abbrechen“ beenden; es wird dann nichts gespeichert.")
-            return {"app_consent": None}
+                     "Ich habe sie deshalb beendet; es wurde nichts gespeichert. Wenn Sie es sich anders "
+                     f"überlegen, schreiben Sie „{START_PHRASES[self.form()]}“.")
+            return {"app_consent": None, "requested_slot": None}
         if parsed.ok:
             return {"app_consent": True, "app_consent_at": datetime.now(timezone.utc).isoformat()}
         return self._checked("app_consent", parsed, dispatcher, tracker)
@@ -449,8 +466,14 @@ class ActionCorrectApplication(Action):
         restart = [SlotSet("app_submission_key", None), FollowupAction(form)]
         if chosen in slots:
             return [SlotSet(chosen, None), *self._commune_reset(chosen), *restart]
-        corrections = VALIDATORS[form]().apply_corrections(
-            tracker.latest_message.get("text") or "", None, dispatcher, tracker, domain)
+        validator = VALIDATORS[form]()
+        text = tracker.latest_message.get("text") or ""
+        requested = tracker.get_slot("requested_slot")
+        if tracker.active_loop.get("name") and requested in slots and requested not in FREE_TEXT:
+            value = validator.parsed_value(requested, text)
+            if value is not None:  # "ca. 18 tsd" while the cost is asked: the answer, not a correction
+                return [*validator.validated(requested, value, dispatcher, tracker, domain), FollowupAction(form)]
+        corrections = validator.apply_corrections(text, None, dispatcher, tracker, domain)
         if corrections:
             changed = {e["name"] for e in corrections}
             return [*corrections, *(self._commune_reset("app_commune") if "app_commune" in changed else []),

@@ -33,8 +33,11 @@ def form_slots(domain: dict, form: str) -> list[str]:
     return list((domain.get("forms") or {}).get(form, {}).get("required_slots", []))
 
 
-def reset_form() -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+def reset_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """Empties the form slots that hold something. Only those: a form validates every slot set
+    just before it starts, and an emptied slot is no answer to check ("Bitte geben Sie Ihren
+    Namen ein" before the first question)."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS if tracker.get_slot(slot) is not None]
 
 
 def displayed(slot: str, value) -> str:
@@ -58,7 +61,7 @@ class ActionApplicationSummary(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         form = last_form(tracker)
         if tracker.get_slot("app_already_member") or form is None or not _filled(tracker, domain, form):
-            return reset_form()
+            return reset_form(tracker)
         lines = [f"- **{LABELS[s]}:** {displayed(s, tracker.get_slot(s))}" for s in form_slots(domain, form)]
         note = tracker.get_slot("app_deadline_note")
         warning = f"\n\n**Hinweis:** {note}" if note else ""
@@ -117,7 +120,7 @@ class ActionSubmitApplication(Action):
                  f"Sachsen weitergegeben.\n\nIhre Vorgangsnummer: **{stored.reference}**\n\n"
                  "Nach dem Stand können Sie mich jederzeit fragen, zum Beispiel: „Wie ist der Stand meines Antrags?“"
         )
-        return [*reset_form(), SlotSet("app_reference", stored.reference)]
+        return [*reset_form(tracker), SlotSet("app_reference", stored.reference)]
 
 
 class ActionOfferApplication(Action):
@@ -137,7 +140,7 @@ class ActionOfferApplication(Action):
             form = FORM_OF_INTENT[intent]
             entry = info_entry(form, tracker.latest_message.get("intent_ranking") or [], _knowledge_topics())
             if starts_at_once(text) or offered == form:
-                return self.start(dispatcher, form, entry)
+                return self.start(dispatcher, tracker, form, entry)
             dispatcher.utter_message(text=OFFERS[form], buttons=OFFER_BUTTONS)
             return [SlotSet("app_offer", form), SlotSet("app_info_entry", entry)]
         if offered is None:
@@ -145,7 +148,7 @@ class ActionOfferApplication(Action):
             return [SlotSet("app_offer", None)]
         answer = validation.parse_consent(text)
         if intent == "affirm" or (answer.ok and answer.value is True):
-            return self.start(dispatcher, offered, tracker.get_slot("app_info_entry"))
+            return self.start(dispatcher, tracker, offered, tracker.get_slot("app_info_entry"))
         if intent == "deny" or answer.ok:
             return self.decline(dispatcher, tracker, offered)
         dispatcher.utter_message(text="Möchten Sie die Anfrage jetzt stellen? Bitte antworten Sie mit „ja“ oder "
@@ -153,9 +156,9 @@ class ActionOfferApplication(Action):
         return [SlotSet("app_offer", offered)]
 
     @staticmethod
-    def start(dispatcher: CollectingDispatcher, form: str, entry: str | None) -> list:
+    def start(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, entry: str | None) -> list:
         dispatcher.utter_message(response=f"utter_{FORM_KINDS_INTRO[form]}_intro")
-        return [*reset_form(), SlotSet("app_offer", f"start_{form}"), SlotSet("app_info_entry", entry)]
+        return [*reset_form(tracker), SlotSet("app_offer", f"start_{form}"), SlotSet("app_info_entry", entry)]
 
     @staticmethod
     def decline(dispatcher: CollectingDispatcher, tracker: Tracker, form: str) -> list:
@@ -202,7 +205,7 @@ class ActionCancelApplication(Action):
         if form in DEFAULT_INFO_ENTRY and wants_to_leave(tracker.latest_message.get("text") or ""):
             # "ich will doch erstmal nur infos" read as cancel: the question is answered too
             answer = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(), *answer,
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_form(tracker), *answer,
                 SlotSet("status_reference", None), SlotSet("status_email", None)]
 
 

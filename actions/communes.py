@@ -54,6 +54,14 @@ class ActionAnswerCommune(Action):
             dispatcher.utter_message(response="utter_default")
             dispatcher.utter_message(response="utter_topics")
             return []
+        several = dialogue.several_communes(repository.matcher(), text) if ags is None else []
+        if several:  # "Radeberg und Freiberg, sind die beide dabei?": one answer each, in order
+            facts = shared_programme_facts().get()
+            for each in several:
+                send(dispatcher, dialogue.answer(repository.info(each), question, facts))
+            return [SlotSet("commune_ags", several[-1]), SlotSet("commune_question", None),
+                    SlotSet("commune_last_question", question), SlotSet("current_topic", "commune"),
+                    SlotSet("fallback_count", 0.0)]
         if ags is None:
             target = dialogue.find_target(repository.matcher(), text, question, tracker.get_slot("commune_ags"))
             if target.reply is not None:

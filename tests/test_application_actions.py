@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.application_forms as forms
 import actions.applications as apps
+import actions.faq as faq
 from bot.applications import store
 from tests.conftest import ROOT, make_tracker
 
@@ -210,9 +211,10 @@ def test_a_planned_start_after_the_deadline_is_told_and_noted_for_the_summary(mo
     assert "Hinweis" in summary[0]["text"] and "abgelaufen" in summary[0]["text"]
 
 
-def test_consent_no_is_explained_and_yes_is_timestamped():
+def test_consent_no_ends_the_enquiry_with_nothing_stored_and_yes_is_timestamped():
     result, messages = validate(forms.ValidateStudyForm(), "app_consent", "nein")
-    assert result == {"app_consent": None} and "Einwilligung" in messages[0]
+    assert result == {"app_consent": None, "requested_slot": None}
+    assert "Einwilligung" in messages[0] and "nichts gespeichert" in messages[0]
     result, _ = validate(forms.ValidateStudyForm(), "app_consent", "ja, einverstanden")
     assert result["app_consent"] is True and result["app_consent_at"]
 
@@ -330,7 +332,7 @@ def test_answers_to_an_offer():
 
 
 def test_the_deadline_answer_in_a_form_carries_todays_deadline(monkeypatch):
-    monkeypatch.setattr(apps, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    monkeypatch.setattr(faq, "today", lambda: __import__("datetime").date(2026, 11, 30))
     slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
         "heißt das wir sind jetzt schon zu spät??", requested="app_contact_name", intent="ask_funding_deadline",
         confidence=0.9, slots=FUNDING))
@@ -362,3 +364,40 @@ def test_a_commune_corrected_to_a_member_in_the_join_form_is_told_so():
         slots={"app_commune": GROSSHARTHAU, "app_contact_name": "Anna Muster", "app_function": "Bürgermeisterin"}))
     assert slots["app_commune"] == WERDAU and slots["app_already_member"] is True
     assert any("bereits" in m for m in messages) and any("Großharthau" in m and "Werdau" in m for m in messages)
+
+
+def test_slots_emptied_just_before_a_form_starts_are_not_checked_as_answers(domain):
+    """The offer that starts the study form empties the form slots: no error messages follow."""
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.application_forms import ValidateStudyForm
+
+    events = [{"event": "action", "name": "action_offer_application"},
+              *({"event": "slot", "name": s, "value": None} for s in ("app_contact_name", "app_email", "app_degree",
+                                                                     "app_question", "app_consent")),
+              {"event": "slot", "name": "app_offer", "value": "start_study_form"}]
+    tracker = make_tracker("Studienanfrage stellen", "request_study", events=events, loop="study_form")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateStudyForm().get_validation_events(dispatcher, tracker, domain))
+    assert dispatcher.messages == []
+
+
+def test_an_amount_taken_for_a_correction_while_the_cost_is_asked_is_the_answer():
+    """"ca. 18 tsd" (the form's own example format) read as correct_field: the cost, no menu."""
+    messages, events = run(forms.ActionCorrectApplication(), in_form(
+        "ca. 18 tsd", requested="app_cost", intent="correct_field", slots=FUNDING, form="funding_form"))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["app_cost"] == "18000.00"
+    assert {"event": "followup", "name": "funding_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert not any("Was möchten Sie korrigieren" in (m.get("text") or "") for m in messages)
+
+
+def test_an_emergency_inside_a_form_gets_110_and_112_first_and_pauses_the_form():
+    dispatcher = CollectingDispatcher()
+    tracker_ = in_form("moment, am jugendclub brennts und da sind noch kinder drin!!", requested="app_cost",
+                       intent="nlu_fallback", slots=FUNDING)
+    events = asyncio.run(forms.ValidateFundingForm().run(dispatcher, tracker_, DOMAIN))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_emergency"]
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]

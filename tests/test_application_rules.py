@@ -191,3 +191,29 @@ def test_bad_input_never_crashes_the_rules(text):
     pick_offered(text, OELSNITZ)
     starts_at_once(text)
     deadlines.planned_start_year(text, date(2026, 11, 30))
+
+
+@pytest.mark.parametrize("text,leaves", [
+    ("ach wissense, lassen wir das, ich muss erst mit dem bürgermeister reden", True),
+    ("nee lass mal", True),
+    ("wir lassen das Graffiti an der Schule entfernen", False),
+])
+def test_letting_it_be_leaves_the_form_from_any_answer(text, leaves):
+    from bot.applications.corrections import wants_to_leave
+
+    assert wants_to_leave(text, "app_function") is leaves
+
+
+@pytest.mark.parametrize("text", ["wie hoch ist der eigenanteil nochmal", "ich muss erst den bürgermeister fragen",
+                                  "Das ist eine sehr lange Antwort und bestimmt kein Name"])
+def test_a_question_or_sentence_is_not_taken_as_a_name(text):
+    from bot.applications.validation import parse_person_name
+
+    assert not parse_person_name(text).ok
+
+
+@pytest.mark.parametrize("text", ["Prof. Dr. Anna-Lena von der Heide", "de la Cruz", "Sabine Kretzschmar"])
+def test_real_names_still_pass(text):
+    from bot.applications.validation import parse_person_name
+
+    assert parse_person_name(text).ok

@@ -301,3 +301,21 @@ def test_a_since_question_with_a_new_unknown_name_is_not_taken_for_the_commune_b
     assert "Xyzabc“ habe ich nicht gefunden" in messages[0]["text"]
     messages, _ = ask("Seit wann genau?", "ask_commune_since", slots={"commune_ags": GROSSENHAIN})
     assert messages[0]["text"].startswith("Großenhain hat")
+
+
+def test_two_communes_in_one_question_get_one_answer_each_in_order():
+    messages, slots = ask("radeberg und freiberg, sind die beide mitglied?")
+    assert len(messages) == 2
+    assert "Radeberg" in messages[0]["text"] and "18.12.2023" in messages[0]["text"]
+    assert "Freiberg" in messages[1]["text"] and "28.11.2022" in messages[1]["text"]
+    assert slots["current_topic"] == "commune"
+
+
+@pytest.mark.parametrize("text", [
+    "Ist Aue-Bad Schlema dabei?",  # one name with a hyphen
+    "Ist Oelsnitz im Erzgebirge dabei und seit wann?",  # one commune, two questions
+    "Sind Werdau und Umgebung dabei?",  # only one part names a commune
+])
+def test_one_commune_is_not_taken_for_a_list(text):
+    messages, _ = ask(text)
+    assert len(messages) == 1

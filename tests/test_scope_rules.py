@@ -164,3 +164,14 @@ def test_an_emergency_hinted_by_the_nlu_is_flagged_for_the_110_112_line(kb):
     decision = decide("er kommt gleich wieder her", ranking(("out_of_scope", 0.5), ("emergency", 0.3)), kb)
     assert decision.kind is Kind.OUT_OF_SCOPE and decision.possible_emergency
     assert not decide("Wie wird das Wetter?", ranking(("out_of_scope", 0.9), ("emergency", 0.05)), kb).possible_emergency
+
+
+@pytest.mark.parametrize("text", [
+    "is doch kein notfall, nur ärgerlich",
+    "Ist Brand-Erbisdorf bei ASSKomm dabei?",
+    "Die Gemeinde schlägt vor, einen Präventionsrat zu gründen",
+])
+def test_words_that_only_look_like_danger_are_no_emergency(text):
+    from bot.conversation.emergency import looks_like_emergency
+
+    assert not looks_like_emergency(text)

@@ -49,10 +49,17 @@ _LEAVE = re.compile(
     r"erst(?:mal|\s+mal|einmal)?\s+(?:nur\s+)?(?:infos?\b|informationen|informieren)",
     re.IGNORECASE,
 )
+# "ach wissense, lassen wir das, ich muss erst …" leaves in any answer, however long (not
+# "wir lassen das Graffiti entfernen": the phrase must end there).
+_LEAVE_FIRM = re.compile(
+    r"\blassen\s+wir\s+(?:das|es)(?:\s+(?:lieber|erstmal|erst\s+mal|sein|bleiben))?\s*(?:[,.!;]|$)",
+    re.IGNORECASE,
+)
 _LEAVE_SHORT = re.compile(
     r"^(?:(?:nee?|nein|nö|ach|hm+|äh)\W+)*(?:ich\s+will\s+|wir\s+wollen\s+|lieber\s+)?"
     r"(?:doch\s+nicht|(?:vielleicht\s+|lieber\s+|dann\s+|eher\s+|erst\s+)?(?:später|spaeter)|"
-    r"jetzt\s+(?:noch\s+)?nicht|erst\s*mal\s+nicht|ein\s+ander(?:es\s+)?mal)\b",
+    r"jetzt\s+(?:noch\s+)?nicht|erst\s*mal\s+nicht|ein\s+ander(?:es\s+)?mal|"
+    r"lass(?:\s+(?:mal|das|es))+(?:\s+(?:lieber|sein|gut))?)\b",
     re.IGNORECASE,
 )
 _MAX_LEAVE_WORDS = 8
@@ -76,6 +83,8 @@ def wants_to_leave(text: str, requested_slot: str | None = None) -> bool:
     words = cleaned.split()
     if not words or len(words) > 40:
         return False
+    if _LEAVE_FIRM.search(cleaned):
+        return True
     if _LEAVE.search(cleaned):
         return requested_slot not in FREE_TEXT or (len(words) <= _MAX_LEAVE_WORDS and "?" not in cleaned)
     return len(words) <= 6 and not re.search(r"\d", cleaned) and bool(_LEAVE_SHORT.search(cleaned))

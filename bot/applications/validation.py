@@ -522,7 +522,21 @@ def parse_person_name(text: Any) -> Parsed:
         )
     if sum(ch.isalpha() for ch in cleaned) < 2 or cleaned.lower() in _NONE_LIKE:
         return _fail(f"Das sieht nicht nach einem Namen aus. {_NAME_HINT}")
+    words = cleaned.split()
+    if len(words) > _MAX_NAME_WORDS or words[0] in _SENTENCE_STARTS:
+        # "wie hoch ist der eigenanteil nochmal": a question or a sentence, not a name
+        return _fail(f"Das sieht nach einer Frage oder einem Satz aus, nicht nach einem Namen. {_NAME_HINT}")
     return Parsed(value=cleaned)
+
+
+# Longer than "Prof. Dr. Anna-Lena von der Heide" is a sentence; names do not start with these
+# lower-case words.
+_MAX_NAME_WORDS = 6
+_SENTENCE_STARTS = {
+    "wie", "was", "wann", "wo", "wer", "warum", "wieso", "welche", "welcher", "ich", "wir", "nee", "ach",
+    "hm", "moment", "muss", "kann", "gibt", "gibts", "ist", "sind", "und", "aber", "also", "ja", "nein",
+    "doch", "lass", "lassen", "bitte", "danke", "ok", "okay",
+}
 
 
 _FUNCTION_EXAMPLE = "„Bürgermeister“ oder „Sachbearbeiterin Ordnungsamt“"

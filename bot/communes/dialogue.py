@@ -91,6 +91,24 @@ def find_target(matcher: CommuneMatcher, text: str, question: str, remembered_ag
     return Target(reply=answers.not_found_reply(matcher.resolve(words), words, question))
 
 
+# "Radeberg und Freiberg, sind die beide dabei?": each part of such a list names a commune.
+_LIST_SEPARATOR = re.compile(r",|;|/(?=\s)|\s(?:und|oder|sowie|bzw\.?|&)\s", re.IGNORECASE)
+MAX_COMMUNES_PER_MESSAGE = 5
+
+
+def several_communes(matcher: CommuneMatcher, text: str) -> list[str]:
+    """The communes of a message that lists several ("Markkleeberg und Glauchau?"), in order;
+    fewer than two means the message is not such a list."""
+    if text.startswith("/"):
+        return []
+    found: list[str] = []
+    for part in _LIST_SEPARATOR.split(text):
+        match = matcher.find_in_message(part) if part.strip() else None
+        if match is not None and match.status == "found" and match.commune.ags not in found:
+            found.append(match.commune.ags)
+    return found[:MAX_COMMUNES_PER_MESSAGE] if len(found) > 1 else []
+
+
 def _looks_like_a_name(text: str, words: str) -> bool:
     """A capitalised word inside the sentence ("Seit wann ist Xyzabc dabei?"), not "genau"."""
     inside = set(text.split()[1:])

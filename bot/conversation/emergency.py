@@ -27,7 +27,7 @@ _DANGER_WORDS = [
     r"brechen (?:\w+ ){0,4}ein", r"ueberfall", r"ueberfallen",
     # violence and threats
     r"bedroht", r"bedrohen", r"bedroht mich", r"droht mir", r"angegriffen", r"greift (?:\w+ ){0,4}an",
-    r"schlaegt", r"schlagen (?:\w+ ){0,4}ein", r"pruegelt", r"pruegeln", r"verpruegelt",
+    r"schlaegt zu", r"schlaegt (?:\w+ ){0,3}(?:ein|mich|ihn|uns)", r"schlagen (?:\w+ ){0,4}ein", r"pruegelt", r"pruegeln", r"verpruegelt",
     r"zusammengeschlagen", r"schlaegerei", r"pruegelei", r"messer", r"waffe", r"pistole", r"knarre", r"gewehr",
     r"(?:bringt|bringen) (?:\w+ ){0,3}um", r"umbringen", r"durchs fenster",
     r"schiesst", r"schuesse", r"geschossen", r"erstochen", r"vergewaltigt", r"vergewaltigung",
@@ -35,8 +35,10 @@ _DANGER_WORDS = [
     r"randalierer", r"verfolgt mich", r"stalkt mich",
 ]
 _DANGER = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_DANGER_WORDS) + r")(?![a-z0-9])")
-# "Mir brennt eine Frage unter den Nägeln" is an idiom, not a fire.
-_IDIOM = re.compile(r"unter den naegeln|auf der zunge|brennend interessiert")
+# "Mir brennt eine Frage unter den Nägeln" is an idiom, not a fire; "Brand-Erbisdorf" a town;
+# "ist doch kein Notfall" says the opposite.
+_IDIOM = re.compile(r"unter den naegeln|auf der zunge|brennend interessiert|brand erbisdorf"
+                    r"|(?:kein|keine|keinen|nicht um einen?) (?:notfall|notruf|brand|feuer|unfall)")
 # A cry for help: "Hilfe!!", "HILFE", "hilfe hilfe", or asking for the police right now.
 _CRY = re.compile(r"hilfe\s*!{2,}|hilfe\W+hilfe", re.IGNORECASE)
 _SHOUTED_CRY = re.compile(r"\bHILFE\b")
@@ -48,7 +50,7 @@ _POLICE_NOW = re.compile(
 
 # Where the NLU itself gives the intent emergency this much, a message it cannot place may be
 # one: the bot says 110/112 in one line before it asks back (action_clarify).
-POSSIBLE_EMERGENCY_CONFIDENCE = 0.15
+POSSIBLE_EMERGENCY_CONFIDENCE = 0.3
 
 
 def may_be_emergency(ranking: list[dict]) -> bool:
