@@ -319,3 +319,14 @@ def test_two_communes_in_one_question_get_one_answer_each_in_order():
 def test_one_commune_is_not_taken_for_a_list(text):
     messages, _ = ask(text)
     assert len(messages) == 1
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("und is leipzig dabei, ach nee ich mein görlitz", "Görlitz"),
+    ("oh sorry ich meinte zschopau nicht aue", "Zschopau"),
+    ("nicht Oelsnitz im Vogtland, sondern Oelsnitz im Erzgebirge", "Oelsnitz"),
+])
+def test_a_self_correction_answers_for_the_commune_meant(text, expected):
+    messages, _ = ask(text)
+    assert len(messages) == 1 and expected in messages[0]["text"]
+    assert "Leipzig" not in messages[0]["text"] and "Aue" not in messages[0]["text"].replace("Auer", "")

@@ -44,7 +44,7 @@ def commune_button(commune: CommuneName, question: str) -> dict:
 
 
 def where(commune: Commune) -> str:
-    return f"im Landkreis {commune.landkreis}" if commune.landkreis else "(kreisfreie Stadt)"
+    return f"im Landkreis {commune.landkreis}" if commune.landkreis else "kreisfreie Stadt"
 
 
 def membership_source(m: Membership) -> Source:

@@ -96,11 +96,21 @@ _LIST_SEPARATOR = re.compile(r",|;|/(?=\s)|\s(?:und|oder|sowie|bzw\.?|&)\s", re.
 MAX_COMMUNES_PER_MESSAGE = 5
 
 
+# "is leipzig dabei, ach nee ich mein görlitz": what follows such words replaces what came before.
+_SELF_CORRECTION = re.compile(
+    r"\b(?:ich\s+mein(?:e|te)?|sondern|korrektur|quatsch|sorry|pardon|nee|nein),?\s", re.IGNORECASE)
+
+
 def several_communes(matcher: CommuneMatcher, text: str) -> list[str]:
-    """The communes of a message that lists several ("Markkleeberg und Glauchau?"), in order;
-    fewer than two means the message is not such a list."""
+    """The communes a message asks about, in order, when that is not simply one: several in a
+    list ("Markkleeberg und Glauchau?"), or the one a self-correction names ("… ach nee ich mein
+    Görlitz"); empty otherwise."""
     if text.startswith("/"):
         return []
+    corrections = list(_SELF_CORRECTION.finditer(text))
+    if corrections:
+        match = matcher.find_in_message(text[corrections[-1].end():])
+        return [match.commune.ags] if match is not None and match.status == "found" else []
     found: list[str] = []
     for part in _LIST_SEPARATOR.split(text):
         match = matcher.find_in_message(part) if part.strip() else None
