@@ -81,7 +81,7 @@ def test_an_unsure_follow_up_is_answered_when_the_context_makes_it_clear(kb):
 
 @pytest.mark.parametrize("pairs,text,topic", [
     ([("followup_how", 0.4)], "und wie macht man das?", None),  # no context
-    ([("followup_how", 0.2)], "und wie macht man das?", "funding"),  # too unsure
+    ([("followup_how", 0.15)], "und wie macht man das?", "funding"),  # too unsure
     ([("greet", 0.6)], "moin", "funding"),  # not a question about a topic
     ([("followup_how", 0.6)], "ich hätte da mal eine ganz lange Frage zu etwas ganz anderem", "funding"),
 ])

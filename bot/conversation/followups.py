@@ -93,7 +93,7 @@ def entries_with_aspect(kb: KnowledgeBase, aspect: str) -> list[str]:
 
 # An unsure follow-up ("und wie gründet man den?" below the NLU threshold) is still answered
 # for the current topic when its best guess is a follow-up or a knowledge question this sure.
-MIN_UNSURE_FOLLOWUP_CONFIDENCE = 0.3
+MIN_UNSURE_FOLLOWUP_CONFIDENCE = 0.2
 
 
 def unsure_followup(kb: KnowledgeBase, ranking: list[dict], text: str,
