@@ -15,6 +15,10 @@ from bot.conversation.splitting import split_questions
     ("Wir sind eine kleine Gemeinde und haben kein Geld. Was kostet der Beitritt und brauchen wir einen Präventionsrat?",
      ["Wir sind eine kleine Gemeinde und haben kein Geld. Was kostet der Beitritt", "brauchen wir einen Präventionsrat?"]),
     ("ist werdau dabei und was ist mit zwickau", ["ist werdau dabei", "was ist mit zwickau"]),
+    ("Drei Fragen: Wann wurde ASSKomm gegründet, welche Städte waren Modellkommunen, und wie viele sind es heute?",
+     ["Drei Fragen: Wann wurde ASSKomm gegründet", "welche Städte waren Modellkommunen", "wie viele sind es heute?"]),
+    ("Wer darf den Antrag stellen, wie viel Geld gibt es und bis wann?",
+     ["Wer darf den Antrag stellen", "wie viel Geld gibt es", "bis wann?"]),
     ("Gibt es Förderung für Graffiti? Noch eine Frage: wer darf den Antrag stellen?",
      ["Gibt es Förderung für Graffiti?", "wer darf den Antrag stellen?"]),
 ])
@@ -25,6 +29,8 @@ def test_two_questions_are_cut_at_their_seam(message, parts):
 @pytest.mark.parametrize("message", [
     "Können Städte und Gemeinden beitreten?",  # "und" joins two nouns
     "Wie und wann kann man beitreten?",
+    "Ich weiß nicht, wie das geht",  # a statement before the comma
+    "Können Sie mir sagen, wie viele Kommunen dabei sind?",  # one question with a clause
     "Wer ist dabei und wer nicht?",  # one question with a contrast
     "Das Projekt läuft bis März und geht dann weiter",  # a statement
     "Wir sind eine kleine Gemeinde und haben eine Frage zur Förderung",

@@ -48,6 +48,8 @@ _MARKER = re.compile(
     r"(?<![\w-])(?:" + "|".join(re.escape(m) for m in NEW_QUESTION_MARKERS) + r")\b[\s,:;-]*", re.I
 )
 _AND = re.compile(r",?\s+und\s+", re.I)
+# "Wann wurde ASSKomm gegründet, welche Städte waren dabei …": a comma before a question word.
+_COMMA = re.compile(r",\s+(?=(?:" + "|".join(sorted(QUESTION_WORDS - {"bis", "seit", "ob"})) + r")\b)", re.I)
 _AFTER_QUESTION_MARK = re.compile(r"(?<=\?)\s+")
 
 
@@ -56,12 +58,13 @@ def _words(text: str) -> list[str]:
 
 
 def _last_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+", text.strip())[-1]
+    # "Drei Fragen: Wann wurde …": what follows a colon is a sentence of its own
+    return re.split(r"(?<=[.!?:])\s+", text.strip())[-1]
 
 
-def _opens_question(text: str) -> bool:
+def _opens_question(text: str, verbs: bool = True) -> bool:
     words = _words(GREETING.sub("", text.strip()))
-    return bool(words) and (words[0] in QUESTION_WORDS or words[0] in QUESTION_VERBS)
+    return bool(words) and (words[0] in QUESTION_WORDS or (verbs and words[0] in QUESTION_VERBS))
 
 
 def _long_enough(text: str) -> bool:
@@ -108,15 +111,17 @@ def _split_after_question_marks(text: str) -> list[str]:
     return parts
 
 
-def _split_at_and(text: str) -> list[str]:
-    """"Frage A und Frage B": cut only where both sides are questions of their own."""
+def _split_at_and(text: str, seam: re.Pattern = _AND) -> list[str]:
+    """"Frage A und Frage B": cut only where both sides are questions of their own. At a comma
+    the first must be a w-question ("Können Sie mir sagen, wie …" is one question)."""
     parts, start = [], 0
-    for match in _AND.finditer(text):
+    for match in seam.finditer(text):
         left, right = text[start:match.start()], text[match.end():]
         right_words = _words(right)
         right_is_question = _opens_question(right) and (
             len(right_words) >= 3 or " ".join(right_words) in SHORT_QUESTIONS)
-        if right_is_question and _opens_question(_last_sentence(left)) and _long_enough(left):
+        if (right_is_question and _opens_question(_last_sentence(left), verbs=seam is _AND)
+                and _long_enough(left)):
             parts.append(left)
             start = match.end()
     parts.append(text[start:])
@@ -130,7 +135,8 @@ def split_questions(text: str) -> list[str]:
         # payloads and commands are never cut; a very long text is one message to read whole
         return [text]
     parts = [stripped]
-    for splitter in (_split_after_question_marks, _split_at_markers, _split_at_and):
+    for splitter in (_split_after_question_marks, _split_at_markers, _split_at_and,
+                     lambda part: _split_at_and(part, _COMMA)):
         parts = [piece for part in parts for piece in splitter(part)]
     parts = _merge_short(parts)
     if len(parts) > MAX_PARTS:
