@@ -86,3 +86,8 @@ def test_applications_list_export_and_status(admin, database_url, tmp_path):
 
     code, out = admin("postausgang")
     assert code == 0 and "1 E-Mails warten" in out
+    assert stored.reference in out and "(kein Empfänger)" in out and "ASSKOMM_APPLICATIONS_TO" in out
+    code, out = admin("postausgang", "--erneut", stored.reference)
+    assert code == 0 and "wieder in den Versand" in out
+    code, out = admin("postausgang", "--erneut", "ASK-2026-999999")
+    assert code == 1

@@ -10,7 +10,7 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin anfragen [--art beitritt]  # gespeicherte Anfragen
     python -m bot.admin anfragen-export anfragen.csv
     python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
-    python -m bot.admin postausgang [--senden]     # wartende E-Mails an den LPR
+    python -m bot.admin postausgang [--alle] [--erneut ASK-2026-000042] [--senden]
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.applications import store
-from bot.applications.mail import SmtpSettings, deliver_pending, pending_count
+from bot.applications.mail import (SmtpSettings, deliver_pending, outbox_entries, pending_count, queue_again,
+                                   unaddressed_count)
 from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = commands.add_parser("postausgang", help="wartende E-Mails zeigen und mit --senden verschicken")
     outbox.add_argument("--senden", action="store_true")
+    outbox.add_argument("--alle", action="store_true", help="auch bereits gesendete E-Mails zeigen")
+    outbox.add_argument("--erneut", metavar="VORGANGSNUMMER", help="E-Mail einer Anfrage erneut in den Versand geben")
 
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
@@ -192,7 +195,21 @@ def cmd_set_status(sessions, args) -> int:
 
 
 def cmd_outbox(sessions, args) -> int:
+    if args.erneut:
+        reference = store.find_reference(args.erneut) or args.erneut
+        if not queue_again(sessions, reference):
+            print(f"Keine E-Mail zur Anfrage {args.erneut}", file=sys.stderr)
+            return 1
+        print(f"{reference}: E-Mail wieder in den Versand gegeben")
+    for entry in outbox_entries(sessions, include_sent=args.alle):
+        state = f"gesendet {entry.sent_at:%d.%m.%Y %H:%M}" if entry.sent_at else "wartet"
+        problem = f"  {entry.attempts} Fehlversuche, zuletzt: {entry.last_error}" if entry.attempts else ""
+        print(f"{entry.reference}  {entry.created_at:%d.%m.%Y %H:%M}  {entry.recipient or '(kein Empfänger)'}"
+              f"  {state}{problem}")
     print(f"{pending_count(sessions)} E-Mails warten im Postausgang")
+    unaddressed = unaddressed_count(sessions)
+    if unaddressed and not get_settings().applications_to:
+        print(f"{unaddressed} davon ohne Empfänger: ASSKOMM_APPLICATIONS_TO setzen, dann --senden.")
     if args.senden:
         smtp = SmtpSettings.from_settings(get_settings())
         if smtp is None:
