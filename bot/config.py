@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     # address of the connection. Set it only when the proxy overwrites that header.
     client_ip_header: str = ""
 
+    # Data lifecycle (bot/privacy/): conversations are deleted from the tracker store this many
+    # days after their last event; applications this many days after they were closed
+    # (status "abgeschlossen"). 0 switches the deletion off.
+    retention_days: int = 30
+    application_retention_days: int = 365
+    # The controller (Verantwortlicher, DSGVO Art. 13) named in the chat's privacy notice.
+    # The operator must set their own; the default says that it has not been set.
+    privacy_controller: str = ""
+
     class Config:
         env_prefix = "ASSKOMM_"
 

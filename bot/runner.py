@@ -15,9 +15,11 @@ from typing import Iterator
 
 from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
+from bot.db import make_engine, make_session_factory
 from bot.deployment.endpoints import write_endpoints
 from bot.config import PROJECT_ROOT, Settings
 from bot.nlp.pipeline_builder import read_info
+from bot.privacy.retention import RetentionJob
 from bot.training import rasa_subprocess_env
 
 STARTUP_TIMEOUT_S = 240
@@ -126,6 +128,8 @@ def running_bot(
     """Action server and Rasa running and answering; both stopped on exit."""
     check_ports(settings, [settings.action_port, settings.rasa_port])
     print(prepare_database(settings), flush=True)
+    # Old conversations and closed applications are deleted now and then daily.
+    retention = RetentionJob(settings, make_session_factory(make_engine(settings.database))).start()
     actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
     rasa = None
     try:
@@ -134,6 +138,7 @@ def running_bot(
         wait_until_ready(f"http://localhost:{settings.rasa_port}/", rasa, "Rasa")
         yield actions, rasa
     finally:
+        retention.stop()
         stop(*[p for p in (rasa, actions) if p is not None])
 
 

@@ -17,6 +17,7 @@ from bot.config import Settings
 
 
 ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
+PRIVACY_TRACKER_STORE = "bot.privacy.tracker_store.PrivacyTrackerStore"
 
 
 def lock_store(url: str) -> dict:
@@ -42,7 +43,8 @@ def endpoint_config(settings: Settings) -> dict:
     values = settings.rasa_env()
     config: dict = {
         "action_endpoint": {"url": values["ACTION_ENDPOINT_URL"]},
-        "tracker_store": {"type": "SQL", "dialect": values["TRACKER_STORE_DIALECT"],
+        # Rasa's SQL store behind our redaction and deletion (bot/privacy/tracker_store.py).
+        "tracker_store": {"type": PRIVACY_TRACKER_STORE, "dialect": values["TRACKER_STORE_DIALECT"],
                           "url": values["TRACKER_STORE_HOST"], "db": values["TRACKER_STORE_DB"]},
     }
     if settings.redis_url:
