@@ -132,3 +132,13 @@ def test_generated_files_with_secrets_are_readable_by_the_owner_only(tmp_path):
 
 def test_the_action_server_listens_on_loopback_by_default():
     assert Settings().action_host == "127.0.0.1"
+
+
+def test_rasa_commands_and_overlong_messages_get_an_answer_instead_of_silence():
+    from bot.channels.guard import NOT_A_COMMAND, TOO_LONG, canned_answer
+
+    for text in ("/restart", " /session_start", "/RESTART", "/back"):
+        assert canned_answer(text) == NOT_A_COMMAND
+    assert canned_answer("x" * (MAX_MESSAGE_CHARS + 1)) == TOO_LONG
+    for text in ("/affirm", "/inform_commune{\"commune_ags\": \"14524300\"}", "Neustart bitte", "", "/restarting"):
+        assert canned_answer(text) is None

@@ -5,6 +5,7 @@ and bot/channels/socketio.py apply them."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -18,6 +19,11 @@ MAX_SENDER_CHARS = 255
 
 TOO_LONG = ("Ihre Nachricht ist zu lang für mich. Bitte stellen Sie Ihre Frage kürzer, in höchstens "
             f"{MAX_MESSAGE_CHARS} Zeichen – gern auch in mehreren Nachrichten.")
+# Rasa's own commands (restart, new session, undo) typed as "/restart": Rasa would obey in
+# silence, so the user would get no answer. They are answered here instead and never reach Rasa.
+INTERNAL_COMMAND = re.compile(r"\s*/(restart|session_start|back)\b", re.IGNORECASE)
+NOT_A_COMMAND = ("Diesen Befehl kenne ich nicht. Bitte schreiben Sie Ihre Frage als Text, zum Beispiel: "
+                 "„Was ist ASSKomm?“")
 SLOW_DOWN = ("Sie haben in kurzer Zeit sehr viele Nachrichten geschickt. Bitte warten Sie einen "
              "Moment und schreiben Sie dann noch einmal – ich antworte Ihnen gern.")
 
@@ -63,6 +69,15 @@ def parse_rest_body(body: bytes) -> RestMessage | str:
     if metadata is not None and not isinstance(metadata, dict):
         return '"metadata" muss ein JSON-Objekt sein, falls angegeben.'
     return RestMessage(sender, text, metadata)
+
+
+def canned_answer(text: str) -> Optional[str]:
+    """The answer for a message that must not reach Rasa (too long, a Rasa command), or None."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        return TOO_LONG
+    if INTERNAL_COMMAND.match(text):
+        return NOT_A_COMMAND
+    return None
 
 
 class RateLimiter:

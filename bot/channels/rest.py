@@ -15,8 +15,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.channels.guard import (MAX_MESSAGE_CHARS, SLOW_DOWN, TOO_LONG, FloodGuard, client_address, origin_allowed,
-                                parse_rest_body)
+from bot.channels.guard import SLOW_DOWN, FloodGuard, canned_answer, client_address, origin_allowed, parse_rest_body
 from bot.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,9 @@ class RestChannel(RestInput):
             message = parse_rest_body(request.body or b"")
             if isinstance(message, str):
                 return refusal(400, message)
-            if len(message.text) > MAX_MESSAGE_CHARS:  # a chat user gets an answer, not an error
-                return response.json([{"recipient_id": message.sender, "text": TOO_LONG}])
+            canned = canned_answer(message.text)  # a chat user gets an answer, not an error
+            if canned:
+                return response.json([{"recipient_id": message.sender, "text": canned}])
             if not guard.allow(message.sender, client_address(request.ip, request.headers, ip_header)):
                 log.warning("REST: zu viele Nachrichten (Absender oder Adresse), Nachricht nicht verarbeitet")
                 return response.json([{"recipient_id": message.sender, "text": SLOW_DOWN}], status=429,

@@ -22,8 +22,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.channels.guard import (MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, SLOW_DOWN, TOO_LONG, FloodGuard,
-                                client_address, origin_allowed)
+from bot.channels.guard import (MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address,
+                                origin_allowed)
 from bot.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class SocketIOChannel(SocketIOInput):
                 return False
             return await rasa_connect(sid, environ, auth)
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: Text, data: Optional[Dict] = None, *_: Any) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > MAX_SENDER_CHARS:
@@ -75,12 +75,13 @@ class SocketIOChannel(SocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
             log.debug("socket.io session %s for %s", data["session_id"], sid)
 
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
             if not _readable(data, self.metadata_key):
                 await self._reply(sid, UNREADABLE)
                 return
-            if len(data.get("message", "")) > MAX_MESSAGE_CHARS:
-                await self._reply(sid, TOO_LONG)
+            canned = canned_answer(data.get("message", ""))
+            if canned:
+                await self._reply(sid, canned)
                 return
             sender = data.get("session_id") or sid
             address = client_address(_peer(sio, sid), _Headers(_environ(sio, sid)), ip_header)
