@@ -71,13 +71,33 @@ def parse_rest_body(body: bytes) -> RestMessage | str:
     return RestMessage(sender, text, metadata)
 
 
+# "/intent{...}" as the bot's buttons send it: entity values are short strings. Anything else
+# typed by hand (lists, objects, numbers) would reach the slots and the actions unchecked.
+SLASH_COMMAND = re.compile(r"\s*/[^{@]+(?:@[0-9.]+)?(\{.*\})\s*", re.DOTALL)  # Rasa's own syntax
+MAX_ENTITY_CHARS = 200
+
+
 def canned_answer(text: str) -> Optional[str]:
-    """The answer for a message that must not reach Rasa (too long, a Rasa command), or None."""
+    """The answer for a message that must not reach Rasa (too long, a Rasa command, a command
+    with entities no button sends), or None."""
     if len(text) > MAX_MESSAGE_CHARS:
         return TOO_LONG
     if INTERNAL_COMMAND.match(text):
         return NOT_A_COMMAND
+    command = SLASH_COMMAND.fullmatch(text)
+    if command and not _button_entities(command.group(1)):
+        return NOT_A_COMMAND
     return None
+
+
+def _button_entities(braces: str) -> bool:
+    try:
+        entities = json.loads(braces)
+    except ValueError:
+        return True  # not JSON: Rasa reads the whole line as text
+    return isinstance(entities, dict) and all(
+        isinstance(key, str) and isinstance(value, str) and len(value) <= MAX_ENTITY_CHARS
+        for key, value in entities.items())
 
 
 class RateLimiter:
