@@ -145,5 +145,5 @@ def test_rasa_commands_and_overlong_messages_get_an_answer_instead_of_silence():
         assert canned_answer(text) is None
     # entities no button sends: they would reach the slots unchecked (found by the long fuzz run)
     for text in ('/ask_commune_membership{"commune_ags": ["a", {"b": null}]}', '/inform_commune{"commune_ags": 1}',
-                 '/request_join{"app_consent": true}', '/inform_commune@0.9{"commune_ags": {}}', '/greet{"a": "' + "x" * 300 + '"}'):
+                 '/request_join{"app_consent": true}', '/greet{"a": ["b"]}und noch Text', '/inform_commune@0.9{"commune_ags": {}}', '/greet{"a": "' + "x" * 300 + '"}'):
         assert canned_answer(text) == NOT_A_COMMAND, text

@@ -73,7 +73,8 @@ def parse_rest_body(body: bytes) -> RestMessage | str:
 
 # "/intent{...}" as the bot's buttons send it: entity values are short strings. Anything else
 # typed by hand (lists, objects, numbers) would reach the slots and the actions unchecked.
-SLASH_COMMAND = re.compile(r"\s*/[^{@]+(?:@[0-9.]+)?(\{.*\})\s*", re.DOTALL)  # Rasa's own syntax
+# Rasa's own pattern (rasa.shared.constants.INTENT_MESSAGE_PATTERN, matched from the start).
+SLASH_COMMAND = re.compile(r"^\/(?P<intent>[^{@]+)(?P<prob>@[0-9.]+)?(?P<entities>{.+})?")
 MAX_ENTITY_CHARS = 200
 
 
@@ -84,8 +85,8 @@ def canned_answer(text: str) -> Optional[str]:
         return TOO_LONG
     if INTERNAL_COMMAND.match(text):
         return NOT_A_COMMAND
-    command = SLASH_COMMAND.fullmatch(text)
-    if command and not _button_entities(command.group(1)):
+    command = SLASH_COMMAND.match(text.strip())
+    if command and command.group("entities") and not _button_entities(command.group("entities")):
         return NOT_A_COMMAND
     return None
 
