@@ -25,6 +25,10 @@ class Settings(BaseSettings):
 
     rasa_port: int = 5005
     action_port: int = 5055
+    # The action server answers Rasa only and has no authentication: it listens on the
+    # loopback interface unless an operator runs it on another host (then 0.0.0.0 and a
+    # firewall or a private network in front).
+    action_host: str = "127.0.0.1"
     action_endpoint_url: str = ""  # default: http://localhost:<action_port>/webhook
 
     # Tracker store (conversation history): a SQLite file under var/ by default; in
@@ -83,8 +87,34 @@ class Settings(BaseSettings):
     # empty: the system date in Saxony. Tests set it to get the same answers every day.
     today: str = ""
 
-    # Allowed origins for the website widget (socket.io / REST).
-    cors_origins: str = "*"
+    # Websites (origins, comma-separated: https://www.gemeinde.de,https://lpr.sachsen.de) that
+    # may embed the widget or call the REST channel from a browser. Empty: only pages of the
+    # bot itself (its demo page). "*" allows every website and is meant for trials only.
+    cors_origins: str = ""
+
+    # Rasa's HTTP API (/model, /conversations/…/tracker, …) can read and change every
+    # conversation. It is off unless one of these is set (Rasa's --auth-token / --jwt-secret).
+    rasa_api_token: SecretStr = SecretStr("")
+    rasa_jwt_secret: SecretStr = SecretStr("")
+
+    # Flood protection in the app (make run; in production nginx limits too): messages per
+    # minute from one conversation (sender) and from one client address. Above that the
+    # sender gets a polite "bitte langsamer" and its message is not processed.
+    rate_limit_per_sender: int = 30
+    rate_limit_per_ip: int = 300
+    # Behind a reverse proxy every request comes from the proxy's address; name the header in
+    # which the proxy passes the client's address (nginx template: X-Real-IP). Empty: the
+    # address of the connection. Set it only when the proxy overwrites that header.
+    client_ip_header: str = ""
+
+    # Data lifecycle (bot/privacy/): conversations are deleted from the tracker store this many
+    # days after their last event; applications this many days after they were closed
+    # (status "abgeschlossen"). 0 switches the deletion off.
+    retention_days: int = 30
+    application_retention_days: int = 365
+    # The controller (Verantwortlicher, DSGVO Art. 13) named in the chat's privacy notice.
+    # The operator must set their own; the default says that it has not been set.
+    privacy_controller: str = ""
 
     class Config:
         env_prefix = "ASSKOMM_"
@@ -94,6 +124,11 @@ class Settings(BaseSettings):
         if value:
             date.fromisoformat(value)  # raises: ASSKOMM_TODAY must be YYYY-MM-DD
         return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The configured cross-origin websites (without trailing slashes)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def spacy_pipeline_dir(self) -> Path:

@@ -15,9 +15,11 @@ from typing import Iterator
 
 from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
+from bot.db import make_engine, make_session_factory
 from bot.deployment.endpoints import write_endpoints
 from bot.config import PROJECT_ROOT, Settings
 from bot.nlp.pipeline_builder import read_info
+from bot.privacy.retention import RetentionJob
 from bot.training import rasa_subprocess_env
 
 STARTUP_TIMEOUT_S = 240
@@ -57,27 +59,41 @@ def wait_until_ready(url: str, process: subprocess.Popen, name: str, timeout_s: 
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # var/ holds conversations, applications and generated files with passwords: owner only.
+    settings.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {**rasa_subprocess_env(), **settings.as_env(), **settings.rasa_env()}
 
 
 def start_action_server(settings: Settings, log_file: Path | None = None) -> subprocess.Popen:
     out = open(log_file, "ab") if log_file else None
+    # rasa_sdk 3.6 has no option for the interface; it reads SANIC_HOST (default 0.0.0.0).
+    env = {**_child_env(settings), "SANIC_HOST": settings.action_host}
     return subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
-        cwd=PROJECT_ROOT, env=_child_env(settings), stdout=out, stderr=subprocess.STDOUT if out else None,
+        cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
     )
 
 
 def rasa_command(settings: Settings, model: Path) -> list[str]:
-    """`rasa run` with the channels and endpoints written from the settings."""
-    return [
+    """`rasa run` with the channels and endpoints written from the settings.
+
+    Cross-origin headers only for the configured websites (none: only the bot's own pages,
+    which need none). Rasa's HTTP API only with a token or JWT secret; without --enable-api
+    Rasa serves the channels alone."""
+    command = [
         # Rasa's own `rasa run`, with our fixes for Rasa 3.6.21 (bot/deployment/rasa_process.py)
         sys.executable, "-m", "bot.deployment.rasa_process", "run",
         "--model", str(model), "--port", str(settings.rasa_port),
         "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
-        "--cors", settings.cors_origins,
     ]
+    if settings.allowed_origins:
+        command += ["--cors", *settings.allowed_origins]
+    token, jwt_secret = settings.rasa_api_token.get_secret_value(), settings.rasa_jwt_secret.get_secret_value()
+    if token or jwt_secret:
+        command.append("--enable-api")
+        command += ["--auth-token", token] if token else []
+        command += ["--jwt-secret", jwt_secret] if jwt_secret else []
+    return command
 
 
 def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = None) -> subprocess.Popen:
@@ -113,6 +129,8 @@ def running_bot(
     """Action server and Rasa running and answering; both stopped on exit."""
     check_ports(settings, [settings.action_port, settings.rasa_port])
     print(prepare_database(settings), flush=True)
+    # Old conversations and closed applications are deleted now and then daily.
+    retention = RetentionJob(settings, make_session_factory(make_engine(settings.database))).start()
     actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
     rasa = None
     try:
@@ -121,6 +139,7 @@ def running_bot(
         wait_until_ready(f"http://localhost:{settings.rasa_port}/", rasa, "Rasa")
         yield actions, rasa
     finally:
+        retention.stop()
         stop(*[p for p in (rasa, actions) if p is not None])
 
 

@@ -28,9 +28,23 @@ def trained_model() -> Path:
 
 
 
+def in_ci() -> bool:
+    """CI sets CI=true (GitHub Actions, GitLab CI and most others do)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def service_missing(message: str) -> None:
+    """A service a test needs is absent: in CI the test fails (a green run must have tested
+    it), on a developer's machine it is skipped with the printed reason."""
+    print(message)
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: fehlende Dienste sind ein Fehler)", pytrace=False)
+    pytest.skip(message)
+
+
 def _throwaway_postgres():
-    """A fresh PostgreSQL database on the local server, dropped afterwards; skipped with
-    the reason where no server answers (never silently: the reason is printed)."""
+    """A fresh PostgreSQL database on the local server, dropped afterwards; where no server
+    answers, skipped with the reason (failed in CI, see service_missing)."""
     import uuid
 
     import psycopg2
@@ -39,9 +53,7 @@ def _throwaway_postgres():
     try:
         admin = psycopg2.connect(host=host, port=5432, user="postgres", dbname="postgres", connect_timeout=3)
     except psycopg2.OperationalError as error:
-        message = f"KEIN PostgreSQL auf {host}:5432 – Test übersprungen: {error}"
-        print(message)
-        pytest.skip(message)
+        service_missing(f"KEIN PostgreSQL auf {host}:5432: {error}")
     admin.autocommit = True
     name = f"asskomm_test_{uuid.uuid4().hex[:10]}"
     with admin.cursor() as cursor:
@@ -91,11 +103,9 @@ def service_answers(port: int) -> bool:
 
 
 def require_service(name: str, port: int) -> None:
-    """Skip with a printed reason where a local service (Redis, RabbitMQ) is absent."""
+    """A local service (Redis, RabbitMQ) must answer; see service_missing for what happens if not."""
     if not service_answers(port):
-        message = f"KEIN {name} auf 127.0.0.1:{port} – Test übersprungen"
-        print(message)
-        pytest.skip(message)
+        service_missing(f"KEIN {name} auf 127.0.0.1:{port}")
 
 
 def free_port() -> int:

@@ -89,8 +89,8 @@ def add_messages(sessions, count=1, subject=UMLAUT_SUBJECT, body=UMLAUT_BODY, **
                 submission_key=uuid.uuid4().hex)
             session.add(application)
             session.flush()
-            message = OutboxMessage(application_id=application.id, recipient=LPR, subject=subject,
-                                    body=body, **outbox_fields)
+            message = OutboxMessage(application_id=application.id, subject=subject, body=body,
+                                    **{"recipient": LPR, **outbox_fields})
             session.add(message)
             session.flush()
             ids.append(message.id)
@@ -291,3 +291,69 @@ def test_the_message_carries_the_outbox_id_and_a_bot_message_id():
     assert message["X-ASSKomm-Outbox-Id"] == "7"
     assert message["Message-ID"].endswith("@asskomm-bot>")
     assert message.get_content() == UMLAUT_BODY
+
+
+# --- closed defaults: no password in the clear, late recipients, resend --------------------
+
+class AuthRecorder(Recorder):
+    def __init__(self):
+        super().__init__()
+        self.logins = []
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+        self.logins.append(mechanism)
+        return AuthResult(success=True)
+
+
+def test_without_tls_the_password_is_never_sent_and_the_log_says_why(sessions, caplog):
+    recorder = AuthRecorder()
+    port = free_port()
+    # a server that would accept a login in the clear, as a careless one does
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, authenticator=recorder.authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        [outbox_id] = add_messages(sessions)
+        smtp = SmtpSettings(host="127.0.0.1", port=port, username="bot", password="geheim", starttls=False,
+                            sender=SENDER, timeout_s=5)
+        report = deliver_pending(sessions, smtp)
+    finally:
+        controller.stop()
+    assert report.sent == 0 and report.failed == 1
+    assert recorder.logins == [] and recorder.messages() == []
+    assert "verweigert" in row(sessions, outbox_id).last_error
+    assert any("unverschlüsselt" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_rows_stored_without_recipient_get_the_one_configured_later(sessions, smtp_server):
+    [outbox_id] = add_messages(sessions, recipient="")
+    assert mail.unaddressed_count(sessions) == 1
+    assert deliver_pending(sessions, smtp_server.settings).sent == 0  # still no address: it waits
+
+    smtp = SmtpSettings(**{**smtp_server.settings.__dict__, "recipient": LPR})
+    report = deliver_pending(sessions, smtp)
+
+    assert report.sent == 1 and smtp_server.messages()[0][1] == [LPR]
+    assert row(sessions, outbox_id).recipient == LPR and mail.unaddressed_count(sessions) == 0
+
+
+def test_the_recipient_comes_from_the_settings():
+    smtp = SmtpSettings.from_settings(Settings(smtp_host="h", applications_to=f" {LPR} "))
+    assert smtp.recipient == LPR
+
+
+def test_staff_see_the_outbox_and_resend_a_sent_mail(sessions, smtp_server):
+    [outbox_id] = add_messages(sessions)
+    with sessions() as session, session.begin():
+        application = session.execute(select(Application)).scalar_one()
+        application.reference = "ASK-2026-000001"
+    deliver_pending(sessions, smtp_server.settings)
+    assert mail.outbox_entries(sessions) == []
+    [entry] = mail.outbox_entries(sessions, include_sent=True)
+    assert entry.reference == "ASK-2026-000001" and entry.sent_at is not None
+
+    assert mail.queue_again(sessions, "ASK-2026-000001") == 1
+    assert deliver_pending(sessions, smtp_server.settings).sent == 1
+    assert len(smtp_server.messages()) == 2 and row(sessions, outbox_id).sent_at is not None
+    assert mail.queue_again(sessions, "ASK-2026-999999") == 0

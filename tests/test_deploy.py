@@ -304,3 +304,16 @@ def test_no_file_under_deploy_looks_like_a_real_secret():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_nginx_limits_floods_per_address_and_answers_them_politely():
+    text = NGINX_CONF.read_text(encoding="utf-8")
+    assert re.search(r"limit_req zone=asskomm_rest burst=\d+ nodelay;", text)
+    socketio = re.search(r"location /socket\.io/ \{(.*?)\}", text, re.S).group(1)
+    assert "limit_req zone=asskomm_socketio" in socketio
+    assert re.search(r"^\s*limit_conn asskomm_connections \d+;", text, re.M)
+    assert "limit_req_status 429;" in text and "error_page 429 = @asskomm_slow_down;" in text
+    slow_down = re.search(r"location @asskomm_slow_down \{(.*?)\n    \}", text, re.S).group(1)
+    assert "return 429" in slow_down and "warten Sie einen Moment" in slow_down
+    # the bot's own per-address limit reads the address nginx writes (not one a client sends)
+    assert "proxy_set_header X-Real-IP         $remote_addr;" in text

@@ -17,7 +17,7 @@ import pytest
 
 from bot.channels.web import resolve_static
 from bot.config import Settings
-from tests.conftest import ROOT, bot_running
+from tests.conftest import ROOT, bot_running, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,8 +36,15 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture(scope="module")
 def widget_bot(trained_model, tmp_path_factory):
     """Rasa with the widget channel (listed in bot/channels/credentials.py)."""
-    with bot_running(trained_model, tmp_path_factory.mktemp("widget-state")) as (settings, processes):
+    with bot_running(trained_model, tmp_path_factory.mktemp("widget-state"),
+                     cors_origins=COMMUNE_SITE) as (settings, processes):
         yield settings, processes
+
+
+# The commune's website of test_embedded_on_another_site_with_its_options: the one other
+# origin the bot is configured for (any other is refused, see tests/test_privacy_*.py).
+COMMUNE_SITE_PORT = free_port()
+COMMUNE_SITE = f"http://127.0.0.1:{COMMUNE_SITE_PORT}"
 
 
 def base(settings: Settings) -> str:
@@ -592,7 +599,7 @@ def test_embedded_on_another_site_with_its_options(widget_bot, context, request)
 
     # a real server on 127.0.0.1 (not page.route): Chromium lets only pages in the loopback
     # address space reach the bot on localhost (Local Network Access)
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CommuneSite)
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", COMMUNE_SITE_PORT), CommuneSite)
     threading.Thread(target=site.serve_forever, daemon=True).start()
     request.addfinalizer(site.shutdown)
     page = context.new_page()

@@ -11,7 +11,10 @@ once: the action server reads memberships from the database on every answer.
     python -m bot.admin anfragen [--art beitritt]  # gespeicherte Anfragen
     python -m bot.admin anfragen-export anfragen.csv
     python -m bot.admin anfragen-status ASK-2026-000042 in_bearbeitung
-    python -m bot.admin postausgang [--senden]     # wartende E-Mails an den LPR
+    python -m bot.admin postausgang [--alle] [--erneut ASK-2026-000042] [--senden]
+    python -m bot.admin loeschfristen              # alte Gespräche, abgeschlossene Anfragen löschen
+    python -m bot.admin anfragen-loeschen ASK-2026-000042   # auf Löschwunsch
+    python -m bot.admin gespraech-loeschen <sender_id>       # ein Gespräch aus dem Tracker-Store
 """
 from __future__ import annotations
 
@@ -23,11 +26,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.applications import store
-from bot.applications.mail import SmtpSettings, deliver_pending, pending_count
+from bot.applications.mail import (SmtpSettings, deliver_pending, outbox_entries, pending_count, queue_again,
+                                   unaddressed_count)
 from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
+from bot.db import make_engine
+from bot.privacy.retention import run_retention, tracker_store_url
+from bot.privacy.conversations import forget
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = commands.add_parser("postausgang", help="wartende E-Mails zeigen und mit --senden verschicken")
     outbox.add_argument("--senden", action="store_true")
+    outbox.add_argument("--alle", action="store_true", help="auch bereits gesendete E-Mails zeigen")
+    outbox.add_argument("--erneut", metavar="VORGANGSNUMMER", help="E-Mail einer Anfrage erneut in den Versand geben")
+
+    commands.add_parser("loeschfristen", help="Gespräche und abgeschlossene Anfragen nach Ablauf der Fristen löschen")
+    forget_app = commands.add_parser("anfragen-loeschen", help="eine Anfrage mit ihren E-Mails löschen (Löschwunsch)")
+    forget_app.add_argument("vorgangsnummer")
+    forget_chat = commands.add_parser("gespraech-loeschen", help="ein Gespräch aus dem Tracker-Store löschen")
+    forget_chat.add_argument("sender_id", help="Kennung des Gesprächs (steht bei der Anfrage)")
 
     reset = commands.add_parser("zuruecksetzen", help="Änderung durch Mitarbeitende entfernen")
     reset.add_argument("kommune", help="Name oder Gemeindeschlüssel")
@@ -203,7 +218,21 @@ def cmd_set_status(sessions, args) -> int:
 
 
 def cmd_outbox(sessions, args) -> int:
+    if args.erneut:
+        reference = store.find_reference(args.erneut) or args.erneut
+        if not queue_again(sessions, reference):
+            print(f"Keine E-Mail zur Anfrage {args.erneut}", file=sys.stderr)
+            return 1
+        print(f"{reference}: E-Mail wieder in den Versand gegeben")
+    for entry in outbox_entries(sessions, include_sent=args.alle):
+        state = f"gesendet {entry.sent_at:%d.%m.%Y %H:%M}" if entry.sent_at else "wartet"
+        problem = f"  {entry.attempts} Fehlversuche, zuletzt: {entry.last_error}" if entry.attempts else ""
+        print(f"{entry.reference}  {entry.created_at:%d.%m.%Y %H:%M}  {entry.recipient or '(kein Empfänger)'}"
+              f"  {state}{problem}")
     print(f"{pending_count(sessions)} E-Mails warten im Postausgang")
+    unaddressed = unaddressed_count(sessions)
+    if unaddressed and not get_settings().applications_to:
+        print(f"{unaddressed} davon ohne Empfänger: ASSKOMM_APPLICATIONS_TO setzen, dann --senden.")
     if args.senden:
         smtp = SmtpSettings.from_settings(get_settings())
         if smtp is None:
@@ -214,8 +243,34 @@ def cmd_outbox(sessions, args) -> int:
     return 0
 
 
+def cmd_retention(sessions, args) -> int:
+    print(run_retention(get_settings(), sessions).describe())
+    return 0
+
+
+def cmd_delete_application(sessions, args) -> int:
+    reference = store.find_reference(args.vorgangsnummer) or args.vorgangsnummer
+    if not store.delete(sessions, reference):
+        print(f"Keine Anfrage {args.vorgangsnummer}", file=sys.stderr)
+        return 1
+    print(f"{reference}: Anfrage und ihre E-Mails im Postausgang gelöscht")
+    return 0
+
+
+def cmd_delete_conversation(sessions, args) -> int:
+    engine = make_engine(tracker_store_url(get_settings()))
+    try:
+        events = forget(engine, args.sender_id)
+    finally:
+        engine.dispose()
+    print(f"Gespräch {args.sender_id}: {events} Ereignisse gelöscht")
+    return 0 if events else 1
+
+
 APPLICATION_COMMANDS = {"anfragen": cmd_applications, "anfragen-export": cmd_export,
-                        "anfragen-status": cmd_set_status, "postausgang": cmd_outbox}
+                        "anfragen-status": cmd_set_status, "postausgang": cmd_outbox,
+                        "loeschfristen": cmd_retention, "anfragen-loeschen": cmd_delete_application,
+                        "gespraech-loeschen": cmd_delete_conversation}
 
 
 # --- Staff console users (bot/console) --------------------------------------------------

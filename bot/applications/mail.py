@@ -26,7 +26,7 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.applications.models import OutboxMessage
+from bot.applications.models import Application, OutboxMessage
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,9 @@ class SmtpSettings:
     starttls: bool = True
     use_ssl: bool = False
     sender: str = ""
+    # The LPR's inbox (ASSKOMM_APPLICATIONS_TO): rows stored while it was unset get it at
+    # the next delivery run.
+    recipient: str = ""
     timeout_s: float = 20
 
     @classmethod
@@ -62,6 +65,7 @@ class SmtpSettings:
             starttls=settings.smtp_starttls,
             use_ssl=settings.smtp_ssl,
             sender=settings.smtp_from.strip(),
+            recipient=settings.applications_to.strip(),
         )
 
 
@@ -84,10 +88,46 @@ def pending_count(sessions: sessionmaker) -> int:
         ).scalar_one()
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    outbox_id: int
+    reference: str
+    recipient: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+def outbox_entries(sessions: sessionmaker, include_sent: bool = False) -> list[OutboxEntry]:
+    """The outbox as staff see it: waiting rows (and sent ones on request), oldest first."""
+    query = (select(OutboxMessage, Application.reference)
+             .join(Application, Application.id == OutboxMessage.application_id).order_by(OutboxMessage.id))
+    if not include_sent:
+        query = query.where(OutboxMessage.sent_at.is_(None))
+    with sessions() as session:
+        return [OutboxEntry(m.id, reference or "", m.recipient, m.created_at, m.sent_at, m.attempts, m.last_error)
+                for m, reference in session.execute(query)]
+
+
+def queue_again(sessions: sessionmaker, reference: str) -> int:
+    """Marks the outbox rows of an application as unsent (staff resend a lost mail); the next
+    delivery run sends them. Returns how many rows were queued."""
+    with sessions() as session, session.begin():
+        ids = select(Application.id).where(Application.reference == reference).scalar_subquery()
+        result = session.execute(
+            update(OutboxMessage).where(OutboxMessage.application_id == ids)
+            .values(sent_at=None, claimed_at=None, claim_token=None).execution_options(synchronize_session=False)
+        )
+    return result.rowcount
+
+
 def deliver_pending(sessions: sessionmaker, smtp: SmtpSettings, limit: int = 50) -> DeliveryReport:
     """Sends up to `limit` unsent, unclaimed (or stale-claimed) rows. Never raises."""
     report = DeliveryReport()
     try:
+        if smtp.recipient:
+            _address_waiting_rows(sessions, smtp.recipient)
         candidates = _candidate_ids(sessions, limit)
     except Exception:
         log.exception("Outbox: offene Nachrichten konnten nicht gelesen werden")
@@ -130,6 +170,26 @@ def _candidate_ids(sessions: sessionmaker, limit: int) -> list[int]:
             .order_by(OutboxMessage.id)
             .limit(limit)
         ).scalars())
+
+
+def _address_waiting_rows(sessions: sessionmaker, recipient: str) -> None:
+    """Rows stored while ASSKOMM_APPLICATIONS_TO was unset get the address configured now."""
+    with sessions() as session, session.begin():
+        result = session.execute(
+            update(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.recipient == "")
+            .values(recipient=recipient).execution_options(synchronize_session=False)
+        )
+    if result.rowcount:
+        log.info("Outbox: %d wartende Nachrichten ohne Empfänger an %s adressiert", result.rowcount, recipient)
+
+
+def unaddressed_count(sessions: sessionmaker) -> int:
+    """Unsent rows without a recipient: they wait for ASSKOMM_APPLICATIONS_TO."""
+    with sessions() as session:
+        return session.execute(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.recipient == "")
+        ).scalar_one()
 
 
 def _claimable(cutoff: datetime):
@@ -263,17 +323,22 @@ class _Connection:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
         try:
             client.ehlo()
-            if not s.use_ssl and s.starttls:
-                if client.has_extn("starttls"):
-                    client.starttls(context=ssl.create_default_context())
-                    client.ehlo()
-                elif s.username:
-                    # Never send the password in the clear.
-                    raise smtplib.SMTPNotSupportedError(
-                        f"SMTP-Server {s.host}:{s.port} bietet kein STARTTLS an; Anmeldung verweigert")
-                else:
-                    log.warning("SMTP-Server %s:%s bietet kein STARTTLS an; Versand unverschlüsselt",
-                                s.host, s.port)
+            encrypted = s.use_ssl
+            if not s.use_ssl and s.starttls and client.has_extn("starttls"):
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+                encrypted = True
+            if s.username and not encrypted:
+                # Never send the password in the clear, whatever the settings say.
+                reason = ("bietet kein STARTTLS an" if s.starttls
+                          else "wäre unverschlüsselt (ASSKOMM_SMTP_STARTTLS=false, ASSKOMM_SMTP_SSL=false)")
+                log.error("SMTP-Server %s:%s %s: Anmeldung verweigert, das Passwort wird nie "
+                          "unverschlüsselt gesendet", s.host, s.port, reason)
+                raise smtplib.SMTPNotSupportedError(
+                    f"SMTP-Server {s.host}:{s.port} {reason}; Anmeldung verweigert")
+            if not encrypted:
+                log.warning("SMTP-Server %s:%s: Versand ohne Verschlüsselung und ohne Anmeldung",
+                            s.host, s.port)
             if s.username:
                 client.login(s.username, s.password)
         except Exception:

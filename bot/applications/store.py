@@ -150,6 +150,17 @@ def set_status(sessions: sessionmaker, reference: str, status: str) -> bool:
         return result.rowcount == 1
 
 
+def delete(sessions: sessionmaker, reference: str) -> bool:
+    """Deletes an application and its outbox rows (a deletion request, DSGVO Art. 17)."""
+    with sessions.begin() as session:
+        application = session.execute(select(Application).where(Application.reference == reference)
+                                      ).scalar_one_or_none()
+        if application is None:
+            return False
+        session.delete(application)
+        return True
+
+
 def all_applications(sessions: sessionmaker, kind: Optional[str] = None) -> list[Application]:
     with sessions() as session:
         query = select(Application).order_by(Application.id)

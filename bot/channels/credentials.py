@@ -11,8 +11,9 @@ from bot.deployment.endpoints import write_generated
 
 def channel_credentials(settings: Settings) -> dict:
     channels: dict = {
-        # POST /webhooks/rest/webhook {"sender": "...", "message": "..."}; Rasa's REST channel
-        # that answers two questions in one message one after the other.
+        # POST /webhooks/rest/webhook {"sender": "...", "message": "..."}: Rasa's REST channel
+        # behind our checks (bot/channels/rest.py: 400 for malformed bodies, origins, flood),
+        # answering two questions in one message one after the other.
         "bot.channels.rest.RestChannel": None,
         # The website widget: Rasa's socket.io protocol, with the conversation kept per
         # browser session (see bot/channels/socketio.py for the fix that makes it deliver).

@@ -1,4 +1,5 @@
-"""Rasa's socket.io channel with session persistence that delivers replies.
+"""Rasa's socket.io channel with session persistence that delivers replies, accepts only
+pages of configured websites, and answers a flood politely.
 
 Rasa 3.6.21 calls python-socketio's `enter_room` without `await`. With python-socketio 5.x
 (the version pip resolves for Rasa today) that call is a coroutine, so it never runs: the
@@ -6,6 +7,9 @@ browser's socket never joins the session's room and every bot reply is silently 
 channel registers the same `session_request` handler with the call awaited; everything else
 (protocol, events, paths) is Rasa's own, so widgets such as rasa-webchat keep working.
 Two questions in one message are answered one after the other (bot/channels/splitting.py).
+WebSockets are not covered by the browser's CORS rules: any website could open one to the
+bot in a visitor's name. So `connect` checks the page's Origin (bot/channels/guard.py), and
+each user message passes the flood limits and a shape check before Rasa's handler sees it.
 """
 from __future__ import annotations
 
@@ -19,8 +23,23 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
 from bot.channels.splitting import answering_each_question
+from bot.channels.guard import (MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address,
+                                origin_allowed)
+from bot.config import get_settings
 
 log = logging.getLogger(__name__)
+
+UNREADABLE = "Diese Nachricht konnte ich nicht lesen. Bitte schreiben Sie Ihre Frage als Text."
+
+
+class _Headers:
+    """The WSGI-style environ of a socket.io connection, read like HTTP headers."""
+
+    def __init__(self, environ: dict):
+        self.environ = environ or {}
+
+    def get(self, name: str, default=None):
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"), default)
 
 
 class SocketIOChannel(SocketIOInput):
@@ -31,10 +50,24 @@ class SocketIOChannel(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(answering_each_question(on_new_message))
         sio = self.sio
+        settings = get_settings()
+        allowed, ip_header = settings.allowed_origins, settings.client_ip_header
+        guard = FloodGuard(settings.rate_limit_per_sender, settings.rate_limit_per_ip)
+        rasa_connect = sio.handlers[self.namespace or "/"]["connect"]
+        rasa_message = sio.handlers[self.namespace or "/"][self.user_message_evt]
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data or {}
-            if not data.get("session_id"):
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            headers = _Headers(environ)
+            if not origin_allowed(headers.get("Origin"), headers.get("Host"), allowed):
+                log.warning("socket.io: Verbindung von nicht freigegebener Website %s abgewiesen",
+                            headers.get("Origin"))
+                return False
+            return await rasa_connect(sid, environ, auth)
+
+        async def session_request(sid: Text, data: Optional[Dict] = None, *_: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > MAX_SENDER_CHARS:
                 data["session_id"] = uuid.uuid4().hex
             if self.session_persistence:
                 joined = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
@@ -43,5 +76,49 @@ class SocketIOChannel(SocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
             log.debug("socket.io session %s for %s", data["session_id"], sid)
 
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
+            if not _readable(data, self.metadata_key):
+                await self._reply(sid, UNREADABLE)
+                return
+            canned = canned_answer(data.get("message", ""))
+            if canned:
+                await self._reply(sid, canned)
+                return
+            sender = data.get("session_id") or sid
+            address = client_address(_peer(sio, sid), _Headers(_environ(sio, sid)), ip_header)
+            if not guard.allow(str(sender), address):
+                log.warning("socket.io: zu viele Nachrichten (Absender oder Adresse), Nachricht nicht verarbeitet")
+                await self._reply(sid, SLOW_DOWN)
+                return
+            await rasa_message(sid, data)
+
+        sio.on("connect", connect, namespace=self.namespace)
         sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return blueprint
+
+    async def _reply(self, sid: Text, text: str) -> None:
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+
+def _readable(data: Any, metadata_key: str) -> bool:
+    """A message Rasa's handler takes without an exception: an object with text, an optional
+    session id and optional metadata as an object (Rasa would json.loads a string)."""
+    if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+        return False
+    session_id = data.get("session_id")
+    return ((session_id is None or (isinstance(session_id, str) and len(session_id) <= MAX_SENDER_CHARS))
+            and isinstance(data.get(metadata_key) or {}, dict))
+
+
+def _environ(sio, sid: Text) -> dict:
+    try:
+        return sio.get_environ(sid) or {}
+    except Exception:  # an unknown or closed session has no environ
+        return {}
+
+
+def _peer(sio, sid: Text) -> str:
+    # engineio's Sanic driver writes a fixed REMOTE_ADDR; the real one is on Sanic's request.
+    request = _environ(sio, sid).get("sanic.request")
+    return getattr(request, "ip", "") or ""

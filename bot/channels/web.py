@@ -5,6 +5,8 @@ Rasa mounts this channel's blueprint at /webhooks/widget/:
 - GET /webhooks/widget/static/<file>  the widget's files (bot/channels/widget/static/):
   asskomm-widget.js, asskomm-widget.css and the vendored socket.io client. Nothing from a CDN.
 - GET /webhooks/widget/               a German demo page that embeds the widget with one tag.
+- GET /webhooks/widget/datenschutz    redirects to the privacy notice (ASSKOMM_PRIVACY_URL); the
+  widget links it above the conversation.
 
 The channel handles no messages: the widget talks to Rasa over the socket.io channel
 (bot/channels/socketio.py). It is switched on in bot/channels/credentials.py with
@@ -29,6 +31,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +172,12 @@ class WidgetChannel(InputChannel):
                 **COMMON_HEADERS, "Content-Security-Policy": DEMO_CSP, "Cache-Control": "no-cache",
                 "Referrer-Policy": "no-referrer",
             })
+
+        @widget.route("/datenschutz", methods=["GET"])
+        async def privacy(request: Request) -> HTTPResponse:
+            # The widget links here, so websites need not know ASSKOMM_PRIVACY_URL.
+            return response.redirect(get_settings().privacy_url, status=302,
+                                     headers={**COMMON_HEADERS, "Cache-Control": "no-cache"})
 
         @widget.route("/static/<name:path>", methods=["GET"])
         async def static(request: Request, name: str) -> HTTPResponse:

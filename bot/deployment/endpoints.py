@@ -7,6 +7,7 @@ several Rasa replicas serve the same conversations) and RabbitMQ as event broker
 (ASSKOMM_RABBITMQ_URL, every conversation event for analytics or archiving)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +17,7 @@ from bot.config import Settings
 
 
 ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
+PRIVACY_TRACKER_STORE = "bot.privacy.tracker_store.PrivacyTrackerStore"
 
 
 def lock_store(url: str) -> dict:
@@ -41,7 +43,8 @@ def endpoint_config(settings: Settings) -> dict:
     values = settings.rasa_env()
     config: dict = {
         "action_endpoint": {"url": values["ACTION_ENDPOINT_URL"]},
-        "tracker_store": {"type": "SQL", "dialect": values["TRACKER_STORE_DIALECT"],
+        # Rasa's SQL store behind our redaction and deletion (bot/privacy/tracker_store.py).
+        "tracker_store": {"type": PRIVACY_TRACKER_STORE, "dialect": values["TRACKER_STORE_DIALECT"],
                           "url": values["TRACKER_STORE_HOST"], "db": values["TRACKER_STORE_DB"]},
     }
     if settings.redis_url:
@@ -52,10 +55,15 @@ def endpoint_config(settings: Settings) -> dict:
 
 
 def write_generated(path: Path, data: dict, origin: str) -> Path:
-    """A YAML file Rasa reads, made from the settings at every start."""
+    """A YAML file Rasa reads, made from the settings at every start. Readable by the owner
+    only (0600): it holds tokens and passwords."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header = f"# Written by {origin} from the settings; edits here are overwritten.\n"
-    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file from an older version may still be 0644
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return path
 
 

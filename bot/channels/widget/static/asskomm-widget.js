@@ -318,6 +318,16 @@
   }
 
   var host, launcher, unreadBadge, panel, log, typing, statusLine, form, input, sendButton, counter, counterLive, easyToggle;
+
+  // Datenschutz: der Link steht vor der ersten Nachricht (data-privacy-url, sonst die
+  // Weiterleitung des Bots auf ASSKOMM_PRIVACY_URL).
+  function privacyNotice() {
+    var url = ds.privacyUrl || (config.botOrigin + botUrl.pathname.replace(/\/+$/, '') + '/webhooks/widget/datenschutz');
+    return el('p', { class: 'ak-privacy' }, [
+      document.createTextNode('Bitte geben Sie keine vertraulichen Daten ein. '),
+      el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: 'Hinweise zum Datenschutz' })
+    ]);
+  }
   var rendered = {}; // Nachrichten-ID -> Element
   var lastAnnounced = null;
 
@@ -371,7 +381,7 @@
 
     panel = el('div', { id: 'ak-panel', class: 'ak-panel', role: 'dialog', 'aria-labelledby': 'ak-title', hidden: true }, [
       el('div', { class: 'ak-header' }, [el('h2', { id: 'ak-title', class: 'ak-title', text: config.title }), easyToggle, resetButton, closeButton]),
-      log, statusLine, form
+      privacyNotice(), log, statusLine, form
     ]);
 
     var root = el('aside', { class: 'ak-root', lang: 'de', 'aria-label': 'Chat: ' + config.title }, [launcher, panel]);
