@@ -72,7 +72,7 @@ class ActionAnswerCommune(Action):
         send(dispatcher, dialogue.answer(info, question, shared_programme_facts().get()))
         if info is None:
             return [SlotSet("commune_question", question)]
-        # current_topic "commune": a short follow-up ("Und seit wann?", intent followup_when) is
+        # current_topic "commune": a short follow-up ("Und seit wann?") is
         # about this commune (bot/conversation/followups.py on main).
         return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_question", None),
                 SlotSet("commune_last_question", question), SlotSet("current_topic", "commune"),

@@ -14,7 +14,7 @@ from actions.communes import ActionAnswerCommune
 from bot.applications import deadlines
 from bot.clock import today
 from bot.config import get_settings
-from bot.conversation.followups import Resolution, entries_with_aspect, resolve
+from bot.conversation.followups import Resolution, resolve
 from bot.knowledge import shared_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,6 @@ def utter_entry(dispatcher: CollectingDispatcher, entry_id: str, tracker: Tracke
             SlotSet("fallback_count", 0.0)]
 
 
-def ask_which_topic(dispatcher: CollectingDispatcher, aspect: str) -> list[dict[str, Any]]:
-    """A follow-up ("Was kostet das?") with no topic to refer to: offer the topics it may mean."""
-    kb = shared_knowledge_base().get()
-    buttons = [{"title": kb.entries[i].title, "payload": f"/{kb.entries[i].intent}"}
-               for i in entries_with_aspect(kb, aspect)]
-    dispatcher.utter_message(response="utter_which_topic", buttons=buttons)
-    return []
-
-
 async def answer_resolution(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
                             resolution: Resolution) -> list[dict[str, Any]]:
     """Says what the context resolved a question to (bot/conversation/followups.py)."""
@@ -53,8 +44,6 @@ async def answer_resolution(dispatcher: CollectingDispatcher, tracker: Tracker, 
     if resolution.commune_question:
         tracker.slots["commune_question"] = resolution.commune_question
         return await ActionAnswerCommune().run(dispatcher, tracker, domain)
-    if resolution.ask_aspect:
-        return ask_which_topic(dispatcher, resolution.ask_aspect)
     if resolution.unanswered_topic:
         # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
         dispatcher.utter_message(response="utter_no_answer_on_topic",

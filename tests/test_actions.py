@@ -49,7 +49,7 @@ def tracker_in_context(intent: str, text: str, slots: dict) -> Tracker:
 
 def test_a_follow_up_is_answered_for_the_current_topic():
     messages, events = run(ActionAnswerFromKnowledge(),
-                           tracker_in_context("followup_cost", "Was kostet das?", {"current_topic": "study"}))
+                           tracker_in_context("ask_join_cost", "Was kostet das?", {"current_topic": "study"}))
     assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["study_cost"].answer)
     assert slot_events(events)["current_topic"] == "study"
 
@@ -59,24 +59,16 @@ def test_a_follow_up_on_a_commune_answers_for_that_commune(seeded_repository, mo
 
     monkeypatch.setattr(commune_actions, "shared_repository", lambda: seeded_repository)
     messages, _ = run(ActionAnswerFromKnowledge(), tracker_in_context(
-        "followup_when", "Und seit wann?", {"current_topic": "commune", "commune_ags": "14524300"}))
+        "ask_asskomm_start", "Und seit wann?", {"current_topic": "commune", "commune_ags": "14524300"}))
     assert "Werdau" in messages[0]["text"] and "2022" in messages[0]["text"]
 
 
 def test_a_follow_up_the_sources_do_not_answer_says_so_and_names_the_lpr():
     messages, events = run(ActionAnswerFromKnowledge(),
-                           tracker_in_context("followup_duration", "Wie lange dauert das?", {"current_topic": "funding"}))
+                           tracker_in_context("ask_study_duration", "Wie lange dauert das?", {"current_topic": "funding"}))
     assert messages[0]["response"] == "utter_no_answer_on_topic"
     assert messages[0]["topic"] == "Förderung nach der RL KommPräv"
     assert "lpr@smi.sachsen.de" in messages[1]["text"]
-
-
-def test_a_follow_up_with_no_topic_asks_which_is_meant():
-    messages, events = run(ActionAnswerFromKnowledge(),
-                           tracker_in_context("followup_cost", "Was kostet das?", {}))
-    assert messages[0]["response"] == "utter_which_topic"
-    payloads = {b["payload"] for b in messages[0]["buttons"]}
-    assert {"/ask_study_cost", "/ask_join_cost"} <= payloads
 
 
 def test_join_answer_names_steps_and_buttons():
@@ -119,7 +111,7 @@ def test_second_misunderstanding_offers_the_lpr_contact_and_resets():
 def test_an_unsure_follow_up_is_answered_for_the_current_topic():
     tracker = tracker_in_context("nlu_fallback", "und wie macht man das?", {"current_topic": "funding"})
     tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.45},
-                                                {"name": "followup_how", "confidence": 0.41},
+                                                {"name": "ask_join_process", "confidence": 0.41},
                                                 {"name": "ask_study", "confidence": 0.2}]
     messages, events = run(ActionClarify(), tracker)
     assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["funding_application"].answer)

@@ -288,9 +288,9 @@ def test_programme_facts_come_from_the_knowledge_file(tmp_path, monkeypatch):
 
 
 def test_a_short_since_follow_up_routed_by_the_topic_is_about_the_commune_before():
-    # bot/conversation/followups.py hands "Und seit wann?" (intent followup_when) over with
+    # bot/conversation/followups.py hands "Und seit wann?" (intent ask_asskomm_start) over with
     # commune_question "since" when the current topic is a commune.
-    messages, slots = ask("Seit wann genau?", "followup_when",
+    messages, slots = ask("Seit wann genau?", "ask_asskomm_start",
                           slots={"commune_ags": GROSSENHAIN, "commune_question": "since", "current_topic": "commune"})
     assert messages[0]["text"].startswith("Großenhain hat die Kooperationsvereinbarung am 17.02.2021 unterzeichnet.")
     assert slots["current_topic"] == "commune" and slots["commune_question"] is None

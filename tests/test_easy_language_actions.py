@@ -52,7 +52,7 @@ def test_switching_on_right_after_an_answer_repeats_it_in_leichte_sprache():
     repeated = messages[2]["text"]
     assert repeated.startswith(kb().easy.texts["funding_deadline"].text)
     assert "Quelle: [ASSKomm: Fördermittel](https://www.asskomm.sachsen.de/foerdermittel-4045.html)" in repeated
-    assert len(messages) == 3
+    assert len(messages) == 4 and messages[3]["text"].startswith("Stand heute")  # the deadline seen from today
     assert slots(events) == {"easy_language": True, "last_knowledge_id": "funding_deadline", "current_topic": "funding",
                              "fallback_count": 0.0}
 

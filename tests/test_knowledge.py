@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.conversation.followups import FOLLOWUP_ASPECTS
 from bot.knowledge import KnowledgeBase, KnowledgeError, ReloadingKnowledgeBase
 from bot.knowledge.model import Source
 from tests.conftest import ROOT
@@ -41,15 +40,17 @@ def test_every_intent_has_a_rule_and_every_knowledge_intent_an_entry(domain):
     rules = rules_by_intent()
     for intent in domain["intents"]:
         assert intent in rules, f"Intent {intent} hat keine Regel in data/rules"
-        if "action_answer_from_knowledge" in rules[intent] and intent not in FOLLOWUP_ASPECTS:
+        if "action_answer_from_knowledge" in rules[intent]:
             assert kb.entry_for_intent(intent), f"Intent {intent} hat keinen Eintrag in knowledge/"
     # and no entry answers an intent the domain does not know
     assert kb.intents <= set(domain["intents"])
 
 
 # Questions answered from the database: communes (with the source of each membership fact)
-# and the status of one's own application.
-DATABASE_ACTIONS = {"action_answer_commune", "action_answer_district", "action_application_status"}
+# and the status of one's own application; and the privacy notice, whose controller and
+# periods are the operator's settings (bot/privacy/).
+DATABASE_ACTIONS = {"action_answer_commune", "action_answer_district", "action_application_status",
+                    "action_privacy_notice"}
 
 
 def test_every_fact_intent_is_answered_from_knowledge_or_the_database(domain):
