@@ -86,6 +86,11 @@ def test_applications_list_export_and_status(admin, database_url, tmp_path):
 
     code, out = admin("postausgang")
     assert code == 0 and "1 E-Mails warten" in out
+    assert stored.reference in out and "(kein Empfänger)" in out and "ASSKOMM_APPLICATIONS_TO" in out
+    code, out = admin("postausgang", "--erneut", stored.reference)
+    assert code == 0 and "wieder in den Versand" in out
+    code, out = admin("postausgang", "--erneut", "ASK-2026-999999")
+    assert code == 1
 
 
 def test_the_communes_from_the_research_file_are_listed_and_shown_with_their_passage(admin):
@@ -94,8 +99,3 @@ def test_the_communes_from_the_research_file_are_listed_and_shown_with_their_pas
     code, out = admin("zeigen", "Niesky")
     assert code == 0 and "Kooperationsvereinbarung unterzeichnet, Vereinbarung 11.07.2022" in out
     assert "Fundstelle: „Am Montag ist Niesky dem Präventionsnetzwerk" in out
-    assert stored.reference in out and "(kein Empfänger)" in out and "ASSKOMM_APPLICATIONS_TO" in out
-    code, out = admin("postausgang", "--erneut", stored.reference)
-    assert code == 0 and "wieder in den Versand" in out
-    code, out = admin("postausgang", "--erneut", "ASK-2026-999999")
-    assert code == 1

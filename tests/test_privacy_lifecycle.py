@@ -1,6 +1,5 @@
 """Retention, deletion requests, the privacy notice and log redaction, without Rasa: the
 tables Rasa's SQL tracker store writes, on SQLite and PostgreSQL."""
-import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
