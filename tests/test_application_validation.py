@@ -532,3 +532,10 @@ def test_nasty_input_never_raises(name, text):
 )
 def test_nasty_input_is_rejected_where_it_makes_no_sense(name, text):
     assert_german_error(PARSERS[name](text))
+
+
+def test_an_amount_too_long_for_cents_is_refused_politely():
+    from bot.applications.validation import parse_amount_eur
+
+    parsed = parse_amount_eur("100000000000000000000000000000 €")
+    assert not parsed.ok and "zu hoch" in parsed.error

@@ -344,7 +344,9 @@ def parse_amount_eur(text: Any) -> Parsed:
         )
     if match.group("neg"):
         return _fail(f"Der Betrag muss größer als 0 € sein. Bitte geben Sie ihn z. B. so ein: {_AMOUNT_EXAMPLE}.")
-    value = (amount * factor).quantize(_CENT, rounding=ROUND_HALF_UP)
+    raw = amount * factor
+    # checked before rounding: a 29-digit amount cannot be rounded to cents (decimal precision)
+    value = raw.quantize(_CENT, rounding=ROUND_HALF_UP) if raw <= _MAX_AMOUNT else raw
     if value <= 0:
         return _fail(f"Der Betrag muss größer als 0 € sein. Bitte geben Sie ihn z. B. so ein: {_AMOUNT_EXAMPLE}.")
     if value > _MAX_AMOUNT:
