@@ -3,8 +3,10 @@ confirmation first. The rules live in bot/privacy/; deleting the stored conversa
 in the tracker store when it sees action_delete_my_data (bot/privacy/tracker_store.py)."""
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, AllSlotsReset
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.applications.service import hand_over, shared_sessions
@@ -17,6 +19,10 @@ from bot.privacy.notice import privacy_notice
 install_log_redaction()  # the action server logs what it handles too
 
 TOPICS = [{"title": "Themen anzeigen", "payload": "/ask_capabilities"}]
+# Inside a form only a message about one's data is a deletion request; "Wir wollen die Graffiti
+# entfernen …" is the project the form asked for.
+_ABOUT_MY_DATA = re.compile(r"daten|lösch|loesch|gespräch|gespraech|angaben|vergess|speicher|dsgvo|datenschutz",
+                            re.IGNORECASE)
 
 
 class ActionPrivacyNotice(Action):
@@ -36,7 +42,11 @@ class ActionOfferDataDeletion(Action):
         return "action_offer_data_deletion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        in_form = bool(tracker.active_loop.get("name") or tracker.get_slot("app_submission_key"))
+        form, requested = tracker.active_loop.get("name"), tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if form and requested and not _ABOUT_MY_DATA.search(text):
+            return [SlotSet(requested, text), FollowupAction(form)]  # the answer to the form's question
+        in_form = bool(form or tracker.get_slot("app_submission_key"))
         text = "Soll ich dieses Gespräch und alle Angaben, die Sie noch nicht abgeschickt haben, jetzt löschen?"
         if in_form:
             text += " Die begonnene Anfrage wird dabei verworfen."
