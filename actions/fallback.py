@@ -9,7 +9,7 @@ from actions.communes import ActionAnswerCommune, ActionAnswerDistrict
 from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import reply_before_clarifying
 from bot.conversation.followups import unsure_followup
-from bot.knowledge import shared_knowledge_base
+from bot.knowledge import KnowledgeBase, shared_knowledge_base
 
 MAX_SUGGESTIONS = 3
 # Below this an intent is noise, not a guess worth offering.
@@ -28,15 +28,27 @@ COMMUNE_ACTIONS = {
 MIN_COMMUNE_CONFIDENCE = 0.25
 
 
-def suggestions(tracker: Tracker, answerable: set[str]) -> list[str]:
-    """The most likely answerable intents of the last message, best first."""
+# Asking back during a subject ("und die Wand selber, Farben, Gerüst?" after the funding
+# answer) offers at least this many questions of that subject.
+MIN_TOPIC_SUGGESTIONS = 2
+
+
+def suggestions(tracker: Tracker, kb: KnowledgeBase) -> list[str]:
+    """The most likely answerable intents of the last message, best first; questions of the
+    subject just discussed come first, and some of them are offered even when the NLU did
+    not rank them."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     picked = [
         item["name"]
         for item in ranking
-        if item.get("name") in answerable and (item.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE
+        if item.get("name") in kb.intents and (item.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE
     ]
-    return picked[:MAX_SUGGESTIONS]
+    topic = tracker.get_slot("current_topic")
+    of_topic = [e.intent for e in kb.entries.values() if topic and e.topic == topic and e.intent]
+    ranked_of_topic = [i for i in picked if i in of_topic]
+    added = [i for i in of_topic if i not in picked][:max(0, MIN_TOPIC_SUGGESTIONS - len(ranked_of_topic))]
+    ordered = ranked_of_topic + added + [i for i in picked if i not in of_topic]
+    return ordered[:MAX_SUGGESTIONS]
 
 
 class ActionClarify(Action):
@@ -63,7 +75,7 @@ class ActionClarify(Action):
         kb = shared_knowledge_base().get()
         buttons = [
             {"title": kb.entry_for_intent(intent).title, "payload": f"/{intent}"}
-            for intent in suggestions(tracker, kb.intents)
+            for intent in suggestions(tracker, kb)
         ]
         if buttons:
             dispatcher.utter_message(response="utter_clarify", buttons=buttons + [NONE_OF_THESE])

@@ -116,3 +116,15 @@ def test_an_unsure_follow_up_is_answered_for_the_current_topic():
     messages, events = run(ActionClarify(), tracker)
     assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["funding_application"].answer)
     assert "fallback_count" not in slot_events(events) or slot_events(events)["fallback_count"] == 0.0
+
+
+def test_asking_back_during_a_subject_offers_questions_of_that_subject_first():
+    tracker = tracker_in_context("nlu_fallback", "und die wand selber also bau der fläche, farben, gerüst?",
+                                 {"current_topic": "funding"})
+    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.4},
+                                                {"name": "ask_network_events", "confidence": 0.3},
+                                                {"name": "ask_priorities", "confidence": 0.2}]
+    messages, _ = run(ActionClarify(), tracker)
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[0].startswith("/ask_funding") and payloads[1].startswith("/ask_funding")
+    assert "/ask_network_events" in payloads

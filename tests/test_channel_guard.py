@@ -137,10 +137,11 @@ def test_the_action_server_listens_on_loopback_by_default():
 def test_rasa_commands_and_overlong_messages_get_an_answer_instead_of_silence():
     from bot.channels.guard import NOT_A_COMMAND, TOO_LONG, canned_answer
 
-    for text in ("/restart", " /session_start", "/RESTART", "/back"):
+    for text in (" /session_start", "/SESSION_START", "/back"):
         assert canned_answer(text) == NOT_A_COMMAND
     assert canned_answer("x" * (MAX_MESSAGE_CHARS + 1)) == TOO_LONG
-    for text in ("/affirm", "/inform_commune{\"commune_ags\": \"14524300\"}", "Neustart bitte", "", "/restarting",
+    for text in ("/restart", "/affirm", "/inform_commune{\"commune_ags\": \"14524300\"}", "Neustart bitte", "",
+                 "/restarting",
                  "/greet{", "/x{kein json}"):
         assert canned_answer(text) is None
     # entities no button sends: they would reach the slots unchecked (found by the long fuzz run)

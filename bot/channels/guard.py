@@ -19,9 +19,10 @@ MAX_SENDER_CHARS = 255
 
 TOO_LONG = ("Ihre Nachricht ist zu lang für mich. Bitte stellen Sie Ihre Frage kürzer, in höchstens "
             f"{MAX_MESSAGE_CHARS} Zeichen – gern auch in mehreren Nachrichten.")
-# Rasa's own commands (restart, new session, undo) typed as "/restart": Rasa would obey in
-# silence, so the user would get no answer. They are answered here instead and never reach Rasa.
-INTERNAL_COMMAND = re.compile(r"\s*/(restart|session_start|back)\b", re.IGNORECASE)
+# Rasa's own commands (new session, undo) typed by a user: Rasa would obey in silence, so the
+# user would get no answer. They are answered here instead and never reach Rasa. "/restart"
+# does reach Rasa: it starts the conversation over and says so (utter_restart, issue 10).
+INTERNAL_COMMAND = re.compile(r"\s*/(session_start|back)\b", re.IGNORECASE)
 NOT_A_COMMAND = ("Diesen Befehl kenne ich nicht. Bitte schreiben Sie Ihre Frage als Text, zum Beispiel: "
                  "„Was ist ASSKomm?“")
 SLOW_DOWN = ("Sie haben in kurzer Zeit sehr viele Nachrichten geschickt. Bitte warten Sie einen "
