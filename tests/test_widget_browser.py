@@ -702,9 +702,11 @@ def test_the_leichte_sprache_toggle_switches_the_answers_and_back(widget_bot, br
         expect(bot_messages(page).filter(has_text="Ab jetzt antworte ich in Leichter Sprache.")).to_have_count(1, timeout=REPLY_MS)
         expect(bot_messages(page).filter(has_text="noch keine Prüf-Gruppe geprüft")).to_have_count(1, timeout=REPLY_MS)
         # the answer just given, again in Leichter Sprache, with the same source line (socket.io
-        # sends each paragraph as a message of its own: the source line comes last)
+        # sends each paragraph as a message of its own: the source line comes last); each of the
+        # two deadline answers also says what today means for the deadline, naming that source
         expect(bot_messages(page).filter(has_text="Eine Frist ist eine feste Zeit.")).to_have_count(1, timeout=REPLY_MS)
-        expect(bot_messages(page).filter(has_text="Quelle: ASSKomm: Fördermittel")).to_have_count(2, timeout=REPLY_MS)
+        expect(bot_messages(page).filter(has_text="Stand heute")).to_have_count(2, timeout=REPLY_MS)
+        expect(bot_messages(page).filter(has_text="Quelle: ASSKomm: Fördermittel")).to_have_count(4, timeout=REPLY_MS)
         expect(page.locator(".ak-typing")).to_be_hidden(timeout=REPLY_MS)
 
         ask(page, "Was kostet der Beitritt?", "Der eigene Teil heißt: Eigen-Anteil.")
