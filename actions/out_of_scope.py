@@ -38,8 +38,8 @@ async def answer_command(command: str, dispatcher: CollectingDispatcher, tracker
 
 
 async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:
-    """The safety net of the fallback path: an emergency or a typed command the NLU could not
-    place is answered as such; None when the message is neither (then, if the NLU hints at an
+    """The safety net of the fallback path: an emergency, a typed command or a commune of another
+    Land the NLU could not place is answered as such; None when the message is none of them (then, if the NLU hints at an
     emergency, the 110/112 line has been said and the caller asks back as usual)."""
     text = tracker.latest_message.get("text") or ""
     if looks_like_emergency(text):
@@ -47,6 +47,8 @@ async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tra
     command = typed_command(text, (tracker.latest_message.get("intent") or {}).get("name"))
     if command:
         return await answer_command(command, dispatcher, tracker, domain)
+    if other_land_named(text) is not None:  # "Gera in Thüringen …" the NLU could not place
+        return await ActionOutsideSaxony().run(dispatcher, tracker, domain)
     if may_be_emergency(tracker.latest_message.get("intent_ranking") or []):
         dispatcher.utter_message(response="utter_emergency")  # "Bei Gefahr …": fits as a preface
     return None

@@ -115,3 +115,21 @@ def test_clarify_without_any_hint_of_an_emergency_does_not_mention_it():
     messages, _ = run(ActionClarify(), tracker("wegen dem geld", intent="nlu_fallback",
                                                ranking=[("nlu_fallback", 0.45), ("ask_funding", 0.3), ("emergency", 0.01)]))
     assert all(m.get("response") != "utter_emergency" for m in messages)
+
+
+def test_a_commune_of_another_land_the_nlu_could_not_place_is_told_asskomm_is_saxon():
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.fallback import ActionClarify
+    from tests.conftest import make_tracker
+
+    tracker = make_tracker("Wir sind die Stadt Gera in Thüringen, können wir bei ASSKomm mitmachen?", "nlu_fallback",
+                           confidence=0.38)
+    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.4},
+                                                {"name": "ask_join_process", "confidence": 0.38}]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionClarify().run(dispatcher, tracker, {}))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_outside_saxony"]
+    assert dispatcher.messages[0]["other_land"] == "Thüringen"
