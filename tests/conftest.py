@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import socket
@@ -106,6 +107,21 @@ def require_service(name: str, port: int) -> None:
     """A local service (Redis, RabbitMQ) must answer; see service_missing for what happens if not."""
     if not service_answers(port):
         service_missing(f"KEIN {name} auf 127.0.0.1:{port}")
+
+
+async def drain(queue_name: str) -> list[dict]:
+    """Every event waiting in a RabbitMQ queue on this machine; the queue is deleted after."""
+    import aio_pika
+
+    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    events = []
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, durable=True)
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            events.append(json.loads(message.body))
+        await queue.delete(if_unused=False, if_empty=False)
+    return events
 
 
 def free_port() -> int:

@@ -17,7 +17,7 @@ import zlib
 
 import pytest
 
-from tests.conftest import bot_running, require_service
+from tests.conftest import bot_running, drain, require_service
 
 FRIENDLY_SITE = "https://www.gemeinde-musterstadt.example"
 PER_SENDER, PER_IP = 15, 20
@@ -220,20 +220,6 @@ def user_events(settings, sender: str) -> int:
     with sqlite3.connect(settings.var_dir / "tracker.db") as db:
         return db.execute("select count(*) from events where sender_id = ? and type_name = 'user'",
                           (sender,)).fetchone()[0]
-
-
-async def drain(queue_name: str) -> list[dict]:
-    import aio_pika
-
-    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
-    events = []
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, durable=True)
-        while (message := await queue.get(no_ack=True, fail=False)) is not None:
-            events.append(json.loads(message.body))
-        await queue.delete(if_unused=False, if_empty=False)
-    return events
 
 
 def start_join_request(settings, user: str, name: str, email: str) -> None:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.runner import start_rasa_server, wait_until_ready
-from tests.conftest import _throwaway_postgres, bot_running, free_port, require_service
+from tests.conftest import _throwaway_postgres, bot_running, drain, free_port, require_service
 
 
 @pytest.fixture
@@ -26,20 +26,6 @@ def say(port: int, sender: str, message: str) -> str:
                                      data=json.dumps({"sender": sender, "message": message}).encode())
     with urllib.request.urlopen(request, timeout=120) as response:
         return "\n".join(r.get("text", "") for r in json.loads(response.read()))
-
-
-async def drain(queue_name: str) -> list[dict]:
-    import aio_pika
-
-    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
-    events = []
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, durable=True)
-        while (message := await queue.get(no_ack=True, fail=False)) is not None:
-            events.append(json.loads(message.body))
-        await queue.delete(if_unused=False, if_empty=False)
-    return events
 
 
 def test_two_replicas_on_postgres_redis_and_rabbitmq(trained_model, tmp_path_factory, services):
