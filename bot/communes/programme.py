@@ -12,7 +12,7 @@ from typing import List, Optional
 import yaml
 from pydantic import BaseModel, Extra, ValidationError, validator
 
-from bot.knowledge.model import STAND_PATTERN, Source
+from bot.knowledge.model import STAND_PATTERN, Source, Sourced
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +30,14 @@ def _exact_or_partial_date(value) -> str:
     return value
 
 
-class DatedFact(BaseModel, extra=Extra.forbid):
+class DatedFact(Sourced):
     date: str
-    sources: List[Source]
 
     _date = validator("date", pre=True, allow_reuse=True)(_exact_or_partial_date)
 
-    @validator("sources")
-    def _has_sources(cls, value: List[Source]) -> List[Source]:
-        if not value:
-            raise ValueError("Angabe ohne Quelle")
-        return value
 
-
-class CountFact(BaseModel, extra=Extra.forbid):
+class CountFact(Sourced):
     count: int
-    sources: List[Source]
-
-    @validator("sources")
-    def _has_sources(cls, value: List[Source]) -> List[Source]:
-        if not value:
-            raise ValueError("Angabe ohne Quelle")
-        return value
 
 
 class PublishedCount(BaseModel, extra=Extra.forbid):

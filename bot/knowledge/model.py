@@ -80,14 +80,25 @@ class Source(BaseModel, extra=Extra.forbid):
         return year
 
 
-class Entry(BaseModel, extra=Extra.forbid):
+class Sourced(BaseModel, extra=Extra.forbid):
+    """Anything the bot states: it carries at least one source (one rule for every fact file)."""
+
+    sources: List[Source]
+
+    @validator("sources")
+    def _has_sources(cls, value: List[Source]) -> List[Source]:
+        if not value:
+            raise ValueError("Angabe ohne Quelle")
+        return value
+
+
+class Entry(Sourced):
     id: str
     # The intent this entry answers; entries without one are only reached by buttons or
     # other actions (e.g. the contact shown after repeated misunderstandings).
     intent: Optional[str] = None
     title: str  # short label, used on buttons that lead to this entry
     answer: str
-    sources: List[Source]
     buttons: List[str] = []  # ids of follow-up entries, or a form to start (render.FORM_BUTTONS)
     # The subject of the conversation after this answer (a topic id of knowledge/topics.yml),
     # and which follow-up questions about that subject this entry answers (ASPECTS).
@@ -111,13 +122,6 @@ class Entry(BaseModel, extra=Extra.forbid):
         if value not in ASPECTS:
             raise ValueError(f"unbekannter Aspekt {value!r} (bekannt: {', '.join(ASPECTS)})")
         return value
-
-    @validator("sources")
-    def _has_sources(cls, value: List[Source]) -> List[Source]:
-        if not value:
-            raise ValueError("Eintrag ohne Quelle")
-        return value
-
 
 class Topic(BaseModel, extra=Extra.forbid):
     """A subject a conversation can be about; its words tell whether a message names it."""
