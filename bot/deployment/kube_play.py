@@ -7,6 +7,8 @@
   share one port (ASSKOMM_RASA_SHARE_PORT) and Rasa finds the action server on 127.0.0.1,
 - no `ports:` (podman 4.3 would publish the same host port once per replica) and so no
   probes on named ports; the image's HEALTHCHECK stands in,
+- no emptyDir volumes: podman 4.3 makes one named volume of them that every pod shares;
+  a container's own /tmp is what emptyDir gives in a cluster,
 - settings inline (`env`), because kube play reads neither the cluster's ConfigMap by
   reference nor its Secret; the Job becomes a Pod (kube play runs no Jobs).
 
@@ -64,11 +66,15 @@ def pod_spec_for_host(spec: dict, env: dict[str, str], image: str, action_port: 
     spec = copy.deepcopy(spec)
     spec["hostNetwork"] = True
     spec.pop("affinity", None)
+    empty_dirs = {v["name"] for v in spec.pop("volumes", []) if "emptyDir" in v}
     for container in spec["containers"]:
         container["image"] = image
         container["imagePullPolicy"] = "Never"
         for key in ("ports", "envFrom", "startupProbe", "readinessProbe", "livenessProbe"):
             container.pop(key, None)
+        mounts = [m for m in container.pop("volumeMounts", []) if m["name"] not in empty_dirs]
+        if mounts:
+            container["volumeMounts"] = mounts
         container["env"] = [{"name": name, "value": value} for name, value in sorted(env.items())]
         command = container.get("command", [])
         if "rasa_sdk" in command and "--port" in command:
