@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help image test-images
+.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help image
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
@@ -29,7 +29,6 @@ help:
 	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
 	@echo "make console - Mitarbeiter-Konsole starten (http://localhost:8081, ASSKOMM_CONSOLE_PORT)"
 	@echo "make image  - Container-Image bauen (podman; IMAGE=…, BASE_IMAGE=…)"
-	@echo "make test-images - Image bauen und mit podman kube play prüfen"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
 $(INSTALLED): requirements.txt scripts/find-python310.sh
@@ -90,11 +89,6 @@ image: train $(PODMAN_TOOLS)
 	secret=; [ -f "$(CA_BUNDLE)" ] && secret="--secret id=ca-certificates,src=$(CA_BUNDLE)"; \
 	$(PODMAN) build --format docker -f Containerfile --build-arg BASE=$$base $$secret -t $(IMAGE) . && \
 	echo "Image $(IMAGE): $$($(PODMAN) image inspect --format '{{.Size}}' $(IMAGE) | numfmt --to=iec)"
-
-# Builds the image and runs it with podman kube play (deploy/kube-play/); .ci/run calls it
-# after `make test` (about N minutes).
-test-images: image
-	@$(PODMAN_ENV) ASSKOMM_TEST_IMAGE=$(IMAGE) $(PY) -m pytest -p no:cacheprovider tests/images
 
 install: $(INSTALLED)
 
