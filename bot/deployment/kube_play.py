@@ -6,7 +6,8 @@
   podman's bridge cannot reach the host's loopback. Without Services the two Rasa replicas
   share one port (ASSKOMM_RASA_SHARE_PORT) and Rasa finds the action server on 127.0.0.1,
 - no `ports:` (podman 4.3 would publish the same host port once per replica) and so no
-  probes on named ports; the image's HEALTHCHECK stands in,
+  probes on named ports (`podman exec CONTAINER python -m bot.deployment.healthcheck`
+  checks by hand; kube play ignores the image's HEALTHCHECK),
 - no emptyDir volumes: podman 4.3 makes one named volume of them that every pod shares;
   a container's own /tmp is what emptyDir gives in a cluster,
 - settings inline (`env`), because kube play reads neither the cluster's ConfigMap by
