@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help
+.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help image
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
@@ -28,6 +28,7 @@ help:
 	@echo "make train  - nur trainieren (falls nötig)"
 	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
 	@echo "make console - Mitarbeiter-Konsole starten (http://localhost:8081, ASSKOMM_CONSOLE_PORT)"
+	@echo "make image  - Container-Image bauen (podman; IMAGE=…, BASE_IMAGE=…)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
 $(INSTALLED): requirements.txt scripts/find-python310.sh
@@ -62,6 +63,32 @@ $(NGINX):
 	@echo "Installiere nginx für die Prüfung der Vorlage in deploy/ ..."
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; fi
+
+# Container image (Containerfile; docker format, OCI has no HEALTHCHECK). The base is the official python:3.10-slim; where no
+# registry answers, make-base.sh makes a stand-in from Debian's mirror and the local Python.
+IMAGE ?= localhost/asskomm-bot:dev
+BASE_IMAGE ?= docker.io/library/python:3.10-slim
+LOCAL_BASE_IMAGE := localhost/python:3.10-slim-local
+# The host's CA bundle lets pip in the build trust a TLS-inspecting proxy (build secret only).
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+PODMAN_ENV := CONTAINERS_CONF=$(CURDIR)/deploy/container/containers.conf
+PODMAN := $(PODMAN_ENV) podman
+PODMAN_TOOLS := /usr/bin/podman /usr/bin/buildah /usr/sbin/debootstrap /usr/sbin/runc
+
+$(PODMAN_TOOLS):
+	@echo "Installiere podman, buildah, debootstrap und runc ..."
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc; fi
+
+image: train $(PODMAN_TOOLS)
+	@base=$(BASE_IMAGE); \
+	if ! $(PODMAN) image exists $$base && ! $(PODMAN) pull -q $$base >/dev/null; then \
+	  echo "$$base nicht erreichbar: verwende $(LOCAL_BASE_IMAGE)"; base=$(LOCAL_BASE_IMAGE); \
+	  $(PODMAN) image exists $$base || $(PODMAN_ENV) deploy/container/make-base.sh $$base || exit 1; \
+	fi; \
+	secret=; [ -f "$(CA_BUNDLE)" ] && secret="--secret id=ca-certificates,src=$(CA_BUNDLE)"; \
+	$(PODMAN) build --format docker -f Containerfile --build-arg BASE=$$base $$secret -t $(IMAGE) . && \
+	echo "Image $(IMAGE): $$($(PODMAN) image inspect --format '{{.Size}}' $(IMAGE) | numfmt --to=iec)"
 
 install: $(INSTALLED)
 

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     models_dir: Path = PROJECT_ROOT / "models"
 
     rasa_port: int = 5005
+    # Several Rasa processes on one host may listen on the same port (SO_REUSEPORT): the
+    # kernel spreads new connections over them and one can go without the port going away.
+    # For replicas with the host's network (deploy/kube-play/); a cluster uses a Service.
+    rasa_share_port: bool = False
     action_port: int = 5055
     # The action server answers Rasa only and has no authentication: it listens on the
     # loopback interface unless an operator runs it on another host (then 0.0.0.0 and a

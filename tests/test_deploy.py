@@ -317,3 +317,37 @@ def test_nginx_limits_floods_per_address_and_answers_them_politely():
     assert "return 429" in slow_down and "warten Sie einen Moment" in slow_down
     # the bot's own per-address limit reads the address nginx writes (not one a client sends)
     assert "proxy_set_header X-Real-IP         $remote_addr;" in text
+
+
+# --- (d) the kube play variant (deploy/kube-play/, tests/test_container_images.py runs it) ---
+
+
+def test_kube_play_files_are_generated_from_the_manifests(tmp_path):
+    from bot.deployment import kube_play
+
+    kube_play.main(["--out", str(tmp_path)])
+    committed = DEPLOY / "kube-play"
+    assert sorted(p.name for p in committed.glob("*.yaml")) == sorted(p.name for p in tmp_path.glob("*.yaml"))
+    for generated in tmp_path.glob("*.yaml"):
+        assert (committed / generated.name).read_text(encoding="utf-8") == generated.read_text(encoding="utf-8"), \
+            f"deploy/kube-play/{generated.name} veraltet: python -m bot.deployment.kube_play"
+
+
+def test_kube_play_runs_the_cluster_pods_on_the_host_network():
+    local = {}
+    for path in sorted((DEPLOY / "kube-play").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc:
+                local[(doc["kind"], doc["metadata"]["name"])] = doc
+    assert set(local) == {("Pod", "asskomm-migrate"), ("Deployment", "asskomm-rasa"), ("Deployment", "asskomm-actions")}
+    rasa = local[("Deployment", "asskomm-rasa")]
+    assert rasa["spec"]["replicas"] == find("Deployment", "asskomm-rasa")["spec"]["replicas"]
+    for (kind, name), doc in local.items():
+        spec = doc["spec"] if kind == "Pod" else doc["spec"]["template"]["spec"]
+        assert spec["hostNetwork"] is True, name
+        (container,) = spec["containers"]
+        # podman 4.3 publishes every containerPort on the host: two replicas would collide
+        assert "ports" not in container and container["imagePullPolicy"] == "Never", name
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert not set(env) - allowed_variables(), name
+        assert env["ASSKOMM_RASA_SHARE_PORT"] == "true" and env["ASSKOMM_RASA_PORT"] == "6010", name

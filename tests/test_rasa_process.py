@@ -51,3 +51,56 @@ def test_the_runner_starts_rasa_with_the_fixes(tmp_path):
 
     command = rasa_command(Settings(var_dir=tmp_path), tmp_path / "model.tar.gz")
     assert command[1:4] == ["-m", "bot.deployment.rasa_process", "run"]
+
+
+SERVER = """
+import sys
+from bot.deployment import rasa_process
+from sanic import Sanic, response
+
+rasa_process.apply_fixes()
+app = Sanic("shared_port_" + sys.argv[2])
+app.add_route(lambda request: response.text(sys.argv[2]), "/")
+app.run(host="127.0.0.1", port=int(sys.argv[1]), workers=1, access_log=False)
+"""
+
+
+def _listeners(port: int) -> int:
+    import subprocess
+
+    return len(subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout.splitlines())
+
+
+def _serve_twice(port: int, share: bool) -> list:
+    """Starts two servers on one port, one after the other; returns when the second listens
+    too or has exited."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "ASSKOMM_RASA_SHARE_PORT": str(share).lower()}
+    servers = []
+    for expected, name in enumerate(("eins", "zwei"), start=1):
+        servers.append(subprocess.Popen([sys.executable, "-c", SERVER, str(port), name], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and servers[-1].poll() is None and _listeners(port) < expected:
+            time.sleep(0.2)
+    return servers
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_replicas_share_the_rasa_port_only_when_configured(share):
+    from tests.conftest import free_port
+
+    port = free_port()
+    servers = _serve_twice(port, share)
+    try:
+        running = [server.poll() is None for server in servers]
+        assert running == ([True, True] if share else [True, False])
+        assert _listeners(port) == (2 if share else 1)
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()

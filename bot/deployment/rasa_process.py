@@ -5,6 +5,8 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   action. Rasa does it with `jsonschema.validate`, which checks the schema itself again each
   time: about a fifth of Rasa's CPU time under load (py-spy, issue 12). The answer is checked
   the same way here, with a validator built once.
+- With ASSKOMM_RASA_SHARE_PORT=true the server socket is opened with SO_REUSEPORT, so
+  replicas on the host's network share one port (deploy/kube-play/, bot/config.py).
 """
 from __future__ import annotations
 
@@ -39,10 +41,25 @@ def _validate_action_result(self, result: Dict[str, Any]) -> bool:
     return True
 
 
+def _share_port() -> None:
+    import sanic.app
+
+    serve_single = sanic.app.serve_single
+
+    def serve_single_on_shared_port(server_settings: Dict[str, Any]) -> None:
+        serve_single({**server_settings, "reuse_port": True})
+
+    sanic.app.serve_single = serve_single_on_shared_port
+
+
 def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
 
+    from bot.config import get_settings
+
     RemoteAction._validate_action_result = _validate_action_result
+    if get_settings().rasa_share_port:
+        _share_port()
 
 
 def main() -> None:
