@@ -10,6 +10,9 @@ MATRIX_INSTALLED := $(MATRIX_VENV)/.installed
 # libraries need newer versions than Rasa's pins allow (see requirements-console.txt).
 CONSOLE_VENV := .venv-console
 CONSOLE_INSTALLED := $(CONSOLE_VENV)/.installed
+# The linter of `make check` (requirements-check.txt).
+CHECK_VENV := .venv-check
+CHECK_INSTALLED := $(CHECK_VENV)/.installed
 CONSOLE_PACKAGES := starlette uvicorn jinja2 python-multipart itsdangerous asgi-csrf argon2-cffi openpyxl pyyaml \
 	sqlalchemy==1.4.54 alembic==1.17.2 pydantic==1.10.9 psycopg2-binary==2.9.13
 CHROMIUM := /usr/bin/chromium
@@ -19,12 +22,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test train pipeline install lock lock-matrix matrix console lock-console clean help image
+.PHONY: run shell test check train pipeline install lock lock-matrix matrix console lock-console clean help image
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
 	@echo "make shell  - im Terminal mit dem Bot sprechen (make shell DEBUG=1: mit Analyse)"
 	@echo "make test   - installieren und alle Tests ausführen"
+	@echo "make check  - schnelle Prüfung beim Entwickeln: ruff und die Tests ohne Modell und Dienste (< 2 min)"
 	@echo "make train  - nur trainieren (falls nötig)"
 	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
 	@echo "make console - Mitarbeiter-Konsole starten (http://localhost:8081, ASSKOMM_CONSOLE_PORT)"
@@ -50,6 +54,12 @@ $(CONSOLE_INSTALLED): requirements-console.txt scripts/find-python310.sh
 	if [ ! -x $(CONSOLE_VENV)/bin/python ]; then echo "Lege $(CONSOLE_VENV) mit $$py an ..."; $$py -m venv $(CONSOLE_VENV) || exit 1; fi
 	@echo "Installiere die Konsole aus requirements-console.txt ..."
 	@$(CONSOLE_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r requirements-console.txt
+	@touch $@
+
+$(CHECK_INSTALLED): requirements-check.txt scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(CHECK_VENV)/bin/python ]; then $$py -m venv $(CHECK_VENV) || exit 1; fi
+	@$(CHECK_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar off -q -r requirements-check.txt
 	@touch $@
 
 # Debian's Chromium for the widget's browser tests (Playwright drives it; never `playwright install`).
@@ -114,6 +124,12 @@ test: pipeline $(MATRIX_INSTALLED) $(CONSOLE_INSTALLED) $(CHROMIUM) $(NGINX)
 	@$(PY) -m bot train
 	@$(PY) -m pytest
 
+# The developer loop: lint, then the tests that need neither the trained model nor a service
+# (tests/conftest.py marks the others `integration`). `make test` stays the full suite.
+check: $(INSTALLED) $(CHECK_INSTALLED)
+	@$(CHECK_VENV)/bin/ruff check .
+	@$(PY) -m pytest -q -m "not integration"
+
 # Regenerate the full lock from requirements.in in a throwaway environment.
 lock:
 	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
@@ -135,4 +151,4 @@ lock-console:
 	  $$tmp/bin/pip freeze; } > requirements-console.txt; rm -rf $$tmp
 
 clean:
-	rm -rf $(VENV) $(MATRIX_VENV) $(CONSOLE_VENV) models var
+	rm -rf $(VENV) $(MATRIX_VENV) $(CONSOLE_VENV) $(CHECK_VENV) models var

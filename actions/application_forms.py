@@ -17,10 +17,13 @@ from rasa_sdk.forms import FormValidationAction
 from actions.applications import TOPICS, displayed, form_slots, last_form, reset_form
 from actions.faq import utter_entry
 from bot.applications import deadlines, validation
-from bot.conversation.emergency import looks_like_emergency
 from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder, match_choice, pick_offered
 from bot.applications.corrections import (
-    FREE_TEXT, corrected_amount, read_corrections, refers_back, wants_to_leave,
+    FREE_TEXT,
+    corrected_amount,
+    read_corrections,
+    refers_back,
+    wants_to_leave,
 )
 from bot.applications.forms import FORM_KINDS, LABELS
 from bot.applications.offers import DEFAULT_INFO_ENTRY, START_PHRASES
@@ -29,6 +32,7 @@ from bot.communes.answers import commune_button
 from bot.communes.facts import SIGNED, german_date
 from bot.communes.service import shared_repository
 from bot.config import get_settings
+from bot.conversation.emergency import looks_like_emergency
 from bot.knowledge import shared_knowledge_base
 
 # A failed answer this sure to be a question about ASSKomm is answered as one.

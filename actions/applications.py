@@ -14,8 +14,8 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.faq import utter_entry
 from bot.applications import store, validation
-from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
 from bot.applications.corrections import wants_to_leave
+from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
 from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
 from bot.applications.service import hand_over, shared_sessions
 from bot.communes.service import shared_repository

@@ -57,6 +57,6 @@ def evaluate(predictor: IntentPredictor, examples: list[tuple[str, str]]) -> Eva
         # over the intents of the held-out set; nlu_fallback predictions count as errors
         macro_f1=f1_score(expected, predicted, labels=labels, average="macro", zero_division=0),
         total=len(examples),
-        errors=[(t, e, p, c) for t, e, (p, c) in zip(texts, expected, predictions) if e != p],
+        errors=[(t, e, p, c) for t, e, (p, c) in zip(texts, expected, predictions, strict=True) if e != p],
         report=classification_report(expected, predicted, labels=labels, zero_division=0),
     )

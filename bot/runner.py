@@ -15,9 +15,9 @@ from typing import Iterator
 
 from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
+from bot.config import PROJECT_ROOT, Settings
 from bot.db import make_engine, make_session_factory
 from bot.deployment.endpoints import write_endpoints
-from bot.config import PROJECT_ROOT, Settings
 from bot.nlp.pipeline_builder import read_info
 from bot.privacy.retention import RetentionJob
 from bot.training import rasa_subprocess_env

@@ -29,6 +29,22 @@ def trained_model() -> Path:
 
 
 
+# `make check` runs the tests without the mark `integration`: those that need the trained model,
+# PostgreSQL, Redis, RabbitMQ, a browser, nginx or Synapse (a running bot needs the model).
+# Tests that use the model or PostgreSQL are found by their fixtures; these modules need the
+# other services in ways a fixture does not show.
+SERVICE_MODULES = {"test_deploy", "test_redis_lock_store", "test_production_services", "test_console_browser",
+                   "test_widget_browser", "test_matrix_synapse"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if ("trained_model" in item.fixturenames or params.get("database_url") == "postgresql"
+                or item.module.__name__.rpartition(".")[2] in SERVICE_MODULES):
+            item.add_marker(pytest.mark.integration)
+
+
 def in_ci() -> bool:
     """CI sets CI=true (GitHub Actions, GitLab CI and most others do)."""
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

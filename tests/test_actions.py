@@ -5,8 +5,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq import ActionAnswerFromKnowledge
 from actions.fallback import ActionClarify
+from actions.faq import ActionAnswerFromKnowledge
 from bot.knowledge import shared_knowledge_base
 
 

@@ -4,8 +4,7 @@ exactly-once delivery, concurrent senders, a server that is down, stale claims, 
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
-from email import policy
+from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -13,13 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, select
 
 from bot.applications import mail
-from tests.conftest import free_port
-from bot.applications.mail import (CLAIM_TIMEOUT, SmtpSettings, deliver_in_background,
-                                   deliver_pending, pending_count)
+from bot.applications.mail import CLAIM_TIMEOUT, SmtpSettings, deliver_in_background, deliver_pending, pending_count
 from bot.applications.models import Application, OutboxMessage
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory, migrate
 from bot.db.models import Base
+from tests.conftest import free_port
 
 LPR = "antraege@lpr.example.org"
 SENDER = "asskomm-bot@example.org"

@@ -6,8 +6,15 @@ import stat
 import pytest
 
 from bot.channels.credentials import write_credentials
-from bot.channels.guard import (MAX_MESSAGE_CHARS, FloodGuard, RateLimiter, RestMessage, client_address,
-                                origin_allowed, parse_rest_body)
+from bot.channels.guard import (
+    MAX_MESSAGE_CHARS,
+    FloodGuard,
+    RateLimiter,
+    RestMessage,
+    client_address,
+    origin_allowed,
+    parse_rest_body,
+)
 from bot.config import Settings
 from bot.deployment.endpoints import write_endpoints
 from bot.runner import rasa_command

@@ -7,8 +7,20 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bench.conversations import (ConversationResult, SetError, Turn, load_set, main, parse_set, run_set,
-                                 score_by_category, score_turn, scope_measure, total_of, visible_text)
+from bench.conversations import (
+    ConversationResult,
+    SetError,
+    Turn,
+    load_set,
+    main,
+    parse_set,
+    run_set,
+    scope_measure,
+    score_by_category,
+    score_turn,
+    total_of,
+    visible_text,
+)
 from tests.conftest import free_port
 
 # What the fake bot says to each message; anything else gets an empty list (no reply).

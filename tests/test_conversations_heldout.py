@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bench.conversations import load_set, plain_table, report, run, score_by_category, scope_measure
+from bench.conversations import load_set, plain_table, report, run, scope_measure, score_by_category
 from tests.conftest import ROOT, bot_running
 
 SETS = ROOT / "tests" / "conversations"

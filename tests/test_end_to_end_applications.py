@@ -13,8 +13,7 @@ from bot.applications.models import Application
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory
 from bot.runner import running_bot, start_rasa_server, stop, wait_until_ready
-from tests.conftest import ROOT
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 from tests.test_application_mail import start_server
 
 LPR_INBOX = "anfragen@lpr.example.org"

@@ -11,7 +11,6 @@ from bot.config import Settings
 from tests.conftest import ROOT, bot_running
 
 
-
 @pytest.fixture(scope="module")
 def bot(trained_model, tmp_path_factory):
     with bot_running(trained_model, tmp_path_factory.mktemp("state")) as (settings, processes):

@@ -19,7 +19,7 @@ def rules_by_intent() -> dict[str, list[str]]:
     for path in (ROOT / "data" / "rules").glob("*.yml"):
         for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
             steps = rule["steps"]
-            for step, following in zip(steps, steps[1:]):
+            for step, following in zip(steps, steps[1:], strict=False):
                 if "intent" in step and "action" in following:
                     result.setdefault(step["intent"], []).append(following["action"])
     return result

@@ -2,8 +2,8 @@
 RabbitMQ as event broker): closed defaults (origins, Rasa API, action server, file modes,
 malformed requests, floods) and the data lifecycle (redaction of form answers in the tracker
 store, the logs and the broker queue; deletion on request; privacy notice; retention)."""
-import json
 import asyncio
+import json
 import os
 import sqlite3
 import stat

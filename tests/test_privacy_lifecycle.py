@@ -11,7 +11,7 @@ from bot.applications import store
 from bot.applications.mail import outbox_entries
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory, migrate
-from bot.privacy.conversations import form_drafts, forget, metadata
+from bot.privacy.conversations import forget, form_drafts, metadata
 from bot.privacy.deletion import request_application_deletion
 from bot.privacy.logs import install_log_redaction
 from bot.privacy.notice import privacy_notice

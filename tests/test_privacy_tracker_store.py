@@ -8,9 +8,8 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
 
 from bot.privacy.conversations import form_drafts
 from bot.privacy.tracker_store import PrivacyTrackerStore
@@ -142,3 +141,81 @@ def test_deletion_forgets_the_conversation_and_the_unsent_answers(store):
     again = run(store.retrieve_full_tracker("chat-1"))
     assert again.get_slot("app_email") is None
     assert any(isinstance(e, SessionStarted) for e in again.events)
+
+
+async def chat_turns(store, sender, turns, start=0):
+    """Turns as Rasa's processor runs them: retrieve (or create), add the turn, save."""
+    for turn in range(start, start + turns):
+        tracker = await store.get_or_create_tracker(sender)
+        tracker.update_with_events([UserUttered(f"Frage {turn}", {"name": "ask_offers"}),
+                                    ActionExecuted("action_answer_from_knowledge"), BotUttered(f"Antwort {turn}"),
+                                    ActionExecuted("action_listen")], store.domain)
+        await store.save(tracker)
+
+
+def stored_texts(store, sender):
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text("select data from events where sender_id = :s order by id"),
+                                  {"s": sender}).scalars().all()
+    return [json.loads(row).get("text") for row in rows]
+
+
+def test_each_turn_stores_its_new_events_once(store):
+    run(chat_turns(store, "chat-1", 5))
+    texts = [t for t in stored_texts(store, "chat-1") if t]
+    assert texts == [x for turn in range(5) for x in (f"Frage {turn}", f"Antwort {turn}")]
+    assert len(store.broker.published) == len(stored_texts(store, "chat-1"))  # each event published once
+
+
+def test_a_write_by_another_replica_is_read_before_the_next_turn(store, domain):
+    run(chat_turns(store, "chat-1", 2))
+    other = PrivacyTrackerStore(domain=domain, event_broker=None, **_config_of(store))
+    try:
+        run(chat_turns(other, "chat-1", 1, start=2))  # the next message went to another replica
+        run(chat_turns(store, "chat-1", 1, start=3))
+    finally:
+        other.engine.dispose()
+    texts = [t for t in stored_texts(store, "chat-1") if t and t.startswith("Frage")]
+    assert texts == ["Frage 0", "Frage 1", "Frage 2", "Frage 3"]
+    tracker = run(store.retrieve("chat-1"))
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)][-2:] == ["Frage 2", "Frage 3"]
+
+
+def test_a_turn_that_was_not_saved_is_not_handed_out_again(store):
+    run(chat_turns(store, "chat-1", 2))
+    tracker = run(store.retrieve("chat-1"))
+    tracker.update_with_events([UserUttered("verloren", {"name": "ask_offers"})], store.domain)  # then an error
+    again = run(store.retrieve("chat-1"))
+    assert "verloren" not in [e.text for e in again.events if isinstance(e, UserUttered)]
+
+
+def test_a_deleted_conversation_is_not_handed_out_from_memory(store):
+    from bot.privacy.conversations import forget
+
+    run(chat_turns(store, "chat-1", 2))
+    assert run(store.retrieve("chat-1")) is not None
+    forget(store.engine, "chat-1")  # the staff command or the retention job
+    assert run(store.retrieve("chat-1")) is None
+
+
+def test_form_answers_of_earlier_turns_stay_redacted_in_later_bot_messages(store):
+    """The redaction state carries over from turn to turn when the tracker stays in memory."""
+    async def turns():
+        await form_turns(store)
+        await chat_turns(store, "chat-1", 1)
+        tracker = await store.retrieve("chat-1")
+        tracker.update_with_events([UserUttered("Wer bin ich?", {"name": "ask_offers"}),
+                                    BotUttered(f"Sie sind {NAME}, erreichbar unter {EMAIL}."),
+                                    ActionExecuted("action_listen")], store.domain)
+        await store.save(tracker)
+
+    run(turns())
+    events, _ = stored_text(store)
+    assert NAME not in events and EMAIL not in events and "Sie sind [" in events
+
+
+def _config_of(store):
+    url = store.engine.url
+    if url.drivername.startswith("sqlite"):
+        return {"dialect": "sqlite", "db": url.database}
+    return {"dialect": "postgresql", "host": str(url.render_as_string(hide_password=False))}

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from bot.conversation.emergency import looks_like_emergency
-from bot.conversation.other_laender import DATA_FILE, other_land_named, other_laender
+from bot.conversation.other_laender import DATA_FILE, other_laender, other_land_named
 from bot.conversation.scope import MAX_CHOICES, Kind, decide, typed_command
 from bot.knowledge.store import KnowledgeBase
 from tests.conftest import ROOT

@@ -2,12 +2,11 @@
 import subprocess
 import sys
 
-from bot.config import Settings
-from bot.runner import start_action_server, stop, wait_until_ready, _child_env
 from bot.communes.service import prepare_database
+from bot.config import Settings
 from bot.deployment.endpoints import write_endpoints
-from tests.conftest import ROOT
-from tests.conftest import free_port
+from bot.runner import _child_env, start_action_server, stop, wait_until_ready
+from tests.conftest import ROOT, free_port
 
 
 def test_the_shell_shows_answers_analysis_sources_and_takes_button_numbers(trained_model, tmp_path):

@@ -26,15 +26,21 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.applications import store
-from bot.applications.mail import (SmtpSettings, deliver_pending, outbox_entries, pending_count, queue_again,
-                                   unaddressed_count)
+from bot.applications.mail import (
+    SmtpSettings,
+    deliver_pending,
+    outbox_entries,
+    pending_count,
+    queue_again,
+    unaddressed_count,
+)
 from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
 from bot.db import make_engine
-from bot.privacy.retention import run_retention, tracker_store_url
 from bot.privacy.conversations import forget
+from bot.privacy.retention import run_retention, tracker_store_url
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,9 +22,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.channels.guard import MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address, origin_allowed
 from bot.channels.splitting import answering_each_question
-from bot.channels.guard import (MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address,
-                                origin_allowed)
 from bot.config import get_settings
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ import yaml
 
 from bot.config import Settings
 
-
 ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
 PRIVACY_TRACKER_STORE = "bot.privacy.tracker_store.PrivacyTrackerStore"
 

@@ -28,7 +28,6 @@ def _action_response_validator():
 
 def _validate_action_result(self, result: Dict[str, Any]) -> bool:
     from jsonschema.exceptions import best_match
-
     from rasa.shared.constants import DOCS_BASE_URL
 
     error = best_match(_action_response_validator().iter_errors(result))

@@ -38,27 +38,43 @@ def redact_events(events: Iterable[dict], known_values: Iterable[str] = ()) -> l
 
     `known_values` are personal values the conversation holds from earlier turns (the
     answers of a form still in progress), replaced in the bot's messages as well."""
-    values = {v for v in known_values if isinstance(v, str) and len(v.strip()) >= MIN_SCRUB_LENGTH}
-    active_loop, requested = None, None
-    redacted = []
-    for event in events:
+    return Redactor(known_values).redact(events)
+
+
+class Redactor:
+    """Redacts one conversation's events in order, keeping what it has seen (the active form,
+    the slot it asks for, the personal values), so that the events of the next turn are
+    redacted as if the whole conversation were redacted again."""
+
+    def __init__(self, known_values: Iterable[str] = ()):
+        self.values: set[str] = set()
+        self.know(known_values)
+        self.active_loop: str | None = None
+        self.requested: str | None = None
+
+    def know(self, values: Iterable[str]) -> None:
+        self.values |= {v for v in values if isinstance(v, str) and len(v.strip()) >= MIN_SCRUB_LENGTH}
+
+    def redact(self, events: Iterable[dict]) -> list[dict]:
+        return [self._redact(event) for event in events]
+
+    def _redact(self, event: dict) -> dict:
         kind = event.get("event")
         if kind == "active_loop":
-            active_loop = event.get("name")
-            if not active_loop:
-                requested = None
+            self.active_loop = event.get("name")
+            if not self.active_loop:
+                self.requested = None
         elif kind in ("restart", "session_started"):
-            active_loop, requested = None, None
+            self.active_loop, self.requested = None, None
         elif kind == "slot" and event.get("name") == "requested_slot":
-            requested = event.get("value")
+            self.requested = event.get("value")
         elif kind == "slot" and event.get("name") in PLACEHOLDERS:
-            event = _redact_slot(event, values)
-        elif kind == "user" and active_loop and requested in PLACEHOLDERS:
-            event = _redact_user(event, PLACEHOLDERS[requested], values)
-        elif kind == "bot" and values:
-            event = _scrub_bot(event, values)
-        redacted.append(event)
-    return redacted
+            return _redact_slot(event, self.values)
+        elif kind == "user" and self.active_loop and self.requested in PLACEHOLDERS:
+            return _redact_user(event, PLACEHOLDERS[self.requested], self.values)
+        elif kind == "bot" and self.values:
+            return _scrub_bot(event, self.values)
+        return event
 
 
 def _redact_slot(event: dict, values: set[str]) -> dict:
