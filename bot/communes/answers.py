@@ -237,10 +237,14 @@ def not_found_reply(match: Match | None, words: str, question: str) -> Reply:
     return Reply(text, [commune_button(c, question) for c in suggestions])
 
 
+# More buttons than this would not fit a chat window.
+MAX_OFFERED = 6
+
+
 def ambiguous_reply(match: Match, question: str) -> Reply:
     return Reply(
         f"Zu „{match.query}“ passen mehrere sächsische Kommunen. Welche meinen Sie?",
-        [commune_button(c, question) for c in match.communes[:6]],
+        [commune_button(c, question) for c in match.communes[:MAX_OFFERED]],
     )
 
 
