@@ -111,10 +111,8 @@ class ActionAnswerDistrict(Action):
         return "action_answer_district"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        if not dialogue.asks_a_question(text) and typed_choice(tracker) is not None:
-            # "die im Erzgebirge" after "Welche meinen Sie?", not "Wer macht im Erzgebirgskreis mit?"
-            return await ActionAnswerCommune().run(dispatcher, tracker, domain)
+        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events
         repository = shared_repository()
         landkreise = repository.landkreise()
         landkreis = entity(tracker, "landkreis")
@@ -134,3 +132,11 @@ class ActionAnswerDistrict(Action):
         send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
         return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
 
+
+async def answer_typed_choice(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:
+    """The commune answer when the message, whatever intent the NLU gave it, chooses among the
+    communes just offered ("die im Erzgebirge", "die zweite"); None otherwise. A question
+    ("Wer macht im Erzgebirgskreis mit?") is not taken for a choice."""
+    if dialogue.asks_a_question(tracker.latest_message.get("text") or "") or typed_choice(tracker) is None:
+        return None
+    return await ActionAnswerCommune().run(dispatcher, tracker, domain)

@@ -5,7 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, typed_choice
+from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice
 from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import reply_before_clarifying
 from bot.conversation.followups import unsure_followup
@@ -59,8 +59,8 @@ class ActionClarify(Action):
         # An emergency or a typed command the NLU could not place is answered as such first.
         if (events := await reply_before_clarifying(dispatcher, tracker, domain)) is not None:
             return events
-        if typed_choice(tracker) is not None:  # "die zweite" after "Welche meinen Sie?"
-            return await ActionAnswerCommune().run(dispatcher, tracker, domain)
+        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
         if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
             return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)

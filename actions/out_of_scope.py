@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.communes import answer_typed_choice
 from bot.conversation.emergency import looks_like_emergency, may_be_emergency
 from bot.conversation.other_laender import other_land_named
 from bot.conversation.scope import Decision, Kind, decide, typed_command
@@ -61,6 +62,9 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if not looks_like_emergency(tracker.latest_message.get("text") or "") and (
+                events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events  # "die im Vogtland" after "Welche meinen Sie?"
         kb = shared_knowledge_base().get()
         decision = decide(
             tracker.latest_message.get("text"),

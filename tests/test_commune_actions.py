@@ -370,15 +370,19 @@ def test_the_typed_choice_answers_the_question_asked_before_whatever_the_nlu_rea
     assert slots["commune_last_question"] == "facts"
 
 
-def test_a_typed_choice_read_as_a_district_question_or_not_understood_still_selects():
-    from actions.fallback import ActionClarify
-
-    _, messages, _ = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", "die im Vogtland",
-                                            "ask_members_in_district", action=commune_actions.ActionAnswerDistrict())
-    assert "Oelsnitz/Vogtl." in messages[0]["text"] and "Welchen Landkreis" not in messages[0]["text"]
-    _, messages, _ = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", "die zweite",
-                                            "nlu_fallback", action=ActionClarify())
-    assert "Oelsnitz/Vogtl." in messages[0]["text"]
+@pytest.mark.parametrize("typed, intent, action", [
+    ("die im Vogtland", "ask_members_in_district", "actions.communes.ActionAnswerDistrict"),
+    ("die zweite", "nlu_fallback", "actions.fallback.ActionClarify"),
+    ("die im vogtland", "ask_what_is_asskomm", "actions.faq.ActionAnswerFromKnowledge"),
+    ("na die zweite", "out_of_scope", "actions.out_of_scope.ActionOutOfScope"),
+])
+def test_a_typed_choice_selects_whatever_intent_the_nlu_gave_it(typed, intent, action):
+    module, name = action.rsplit(".", 1)
+    action_class = getattr(__import__(module, fromlist=[name]), name)
+    _, messages, slots = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", typed, intent,
+                                                action=action_class())
+    assert "Oelsnitz/Vogtl." in messages[0]["text"] and "Oelsnitz/Erzgeb." not in messages[0]["text"]
+    assert slots["commune_ags"] and slots["commune_options"] is None
 
 
 def test_a_district_question_after_the_ask_back_is_answered_as_one():
