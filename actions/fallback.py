@@ -1,13 +1,15 @@
 """Asking back when the NLU is unsure, and handing over to people when it stays unsure."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice
 from actions.faq import answer_resolution, utter_entry
-from actions.out_of_scope import reply_before_clarifying
+from actions.out_of_scope import ActionOutOfScope, reply_before_clarifying, scope_decision
 from bot.conversation.followups import unsure_followup
 from bot.knowledge import KnowledgeBase, shared_knowledge_base
 
@@ -69,6 +71,11 @@ class ActionClarify(Action):
                                    tracker.get_slot("current_topic"))
         if followup is not None:
             return await answer_resolution(dispatcher, tracker, domain, followup)
+        if ranking and ranking[0]["name"] == "out_of_scope":
+            # "Mein Handy geht nicht mehr an" just below the threshold: decided as a sure
+            # out_of_scope is (asked back only for a named topic or a real second guess).
+            decision = replace(scope_decision(tracker), possible_emergency=False)  # said above already
+            return await ActionOutOfScope.answer(decision, dispatcher, tracker, domain)
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")

@@ -55,6 +55,17 @@ async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tra
     return None
 
 
+def scope_decision(tracker: Tracker) -> Decision:
+    """What the scope rule (bot/conversation/scope.py) makes of the last message."""
+    return decide(
+        tracker.latest_message.get("text"),
+        tracker.latest_message.get("intent_ranking") or [],
+        shared_knowledge_base().get(),
+        tracker.get_slot("last_knowledge_id"),
+        (tracker.latest_message.get("intent") or {}).get("name"),
+    )
+
+
 class ActionOutOfScope(Action):
     """Says "Dazu kann ich leider nichts sagen" only when the message really is out of scope."""
 
@@ -65,15 +76,7 @@ class ActionOutOfScope(Action):
         if not looks_like_emergency(tracker.latest_message.get("text") or "") and (
                 events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events  # "die im Vogtland" after "Welche meinen Sie?"
-        kb = shared_knowledge_base().get()
-        decision = decide(
-            tracker.latest_message.get("text"),
-            tracker.latest_message.get("intent_ranking") or [],
-            kb,
-            tracker.get_slot("last_knowledge_id"),
-            (tracker.latest_message.get("intent") or {}).get("name"),
-        )
-        return await self.answer(decision, dispatcher, tracker, domain)
+        return await self.answer(scope_decision(tracker), dispatcher, tracker, domain)
 
     @staticmethod
     async def answer(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:

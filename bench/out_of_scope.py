@@ -66,6 +66,10 @@ def outcome(parse: dict, kb: KnowledgeBase, current_entry_id: str | None = None)
             return Kind.EMERGENCY.value
         if typed_command(text, intent):
             return Kind.COMMAND.value
+        guesses = [i for i in ranking if i.get("name") != "nlu_fallback"]
+        if guesses and guesses[0]["name"] == "out_of_scope":  # action_clarify lets the scope rule decide
+            kind = decide(text, ranking, kb, current_entry_id, intent).kind.value
+            return f"{LINE_FIRST}{kind}" if may_be_emergency(ranking) else kind
         return f"{LINE_FIRST}clarify" if may_be_emergency(ranking) else Kind.CLARIFY.value
     return f"intent:{intent}"
 
