@@ -11,6 +11,7 @@ from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_t
 from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import ActionOutOfScope, reply_before_clarifying, scope_decision
 from bot.conversation.followups import unsure_followup
+from bot.conversation.scope import unplaced_but_out_of_scope
 from bot.knowledge import KnowledgeBase, shared_knowledge_base
 
 MAX_SUGGESTIONS = 3
@@ -71,7 +72,7 @@ class ActionClarify(Action):
                                    tracker.get_slot("current_topic"))
         if followup is not None:
             return await answer_resolution(dispatcher, tracker, domain, followup)
-        if ranking and ranking[0]["name"] == "out_of_scope":
+        if unplaced_but_out_of_scope(ranking):
             # "Mein Handy geht nicht mehr an" just below the threshold: decided as a sure
             # out_of_scope is (asked back only for a named topic or a real second guess).
             decision = replace(scope_decision(tracker), possible_emergency=False)  # said above already
