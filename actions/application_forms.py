@@ -17,7 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions.applications import TOPICS, displayed, form_slots, last_form, reset_form
 from actions.faq import utter_entry
 from bot.applications import deadlines, validation
-from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder, match_choice, pick_offered
+from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder, match_choice
 from bot.applications.corrections import (
     FREE_TEXT,
     corrected_amount,
@@ -28,7 +28,8 @@ from bot.applications.corrections import (
 from bot.applications.forms import FORM_KINDS, LABELS
 from bot.applications.offers import DEFAULT_INFO_ENTRY, START_PHRASES
 from bot.clock import today
-from bot.communes.answers import commune_button
+from bot.communes.answers import MAX_OFFERED, commune_button
+from bot.communes.dialogue import pick_offered_commune
 from bot.communes.facts import SIGNED, german_date
 from bot.communes.service import shared_repository
 from bot.config import get_settings
@@ -283,20 +284,20 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         repository = shared_repository()
         matcher = repository.matcher()
         text = str(value or "")
-        options = [matcher.communes[a] for a in tracker.get_slot("app_commune_options") or [] if a in matcher.communes]
+        options = [a for a in tracker.get_slot("app_commune_options") or [] if a in matcher.communes]
         if text in matcher.communes and not options and tracker.get_slot("app_commune") == text:
             return {"app_commune": text}  # stored before, validated again when a form resumes
         commune = matcher.communes.get(text)
         if commune is None and options:  # a typed answer to "Welche meinen Sie?"
-            picked = pick_offered(text, [(c.name_short, c.landkreis) for c in options])
-            commune = options[picked] if picked is not None else None
+            picked = pick_offered_commune(matcher, text, options)
+            commune = matcher.communes[picked] if picked is not None else None
         if commune is None:
             match = matcher.resolve(text)
             if match.status != "found":
                 in_message = matcher.find_in_message(text)
                 match = in_message if in_message is not None else match
             if match.status == "ambiguous":
-                offered = match.communes[:6]
+                offered = match.communes[:MAX_OFFERED]
                 dispatcher.utter_message(
                     text="Dazu passen mehrere sächsische Kommunen. Welche meinen Sie?",
                     buttons=[{"title": b["title"], "payload": b["title"]} for b in

@@ -34,6 +34,29 @@ def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
 
 
+def offered_communes(tracker: Tracker) -> list[str]:
+    """The communes the bot offered in its reply to the message before ("Welche meinen Sie?").
+    Only the very next message can choose among them: an older offer is no longer on screen."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users > 1:
+                return []
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == "commune_options":
+            return list(event.get("value") or [])
+    return []
+
+
+def typed_choice(tracker: Tracker) -> str | None:
+    """The offered commune the last message selects ("die im Vogtland", "die zweite")."""
+    offered = offered_communes(tracker)
+    if not offered:
+        return None
+    return dialogue.pick_offered_commune(shared_repository().matcher(), tracker.latest_message.get("text") or "",
+                                         offered)
+
+
 class ActionAnswerCommune(Action):
     """Membership, joining date or basic facts of the commune the user names (or named before)."""
 
@@ -42,13 +65,15 @@ class ActionAnswerCommune(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         intent = asked_intent(tracker)
+        ags = entity(tracker, "commune_ags") or typed_choice(tracker)
+        if ags is not None and entity(tracker, "commune_ags") is None:
+            intent = None  # a typed choice answers the question asked before it, whatever the NLU read
         question = dialogue.asked_question(intent, entity(tracker, "commune_question"),
                                            tracker.get_slot("commune_question"),
                                            tracker.get_slot("commune_last_question"))
         repository = shared_repository()
         text = tracker.latest_message.get("text") or ""
 
-        ags = entity(tracker, "commune_ags")
         if ags is None and not any(c.isalpha() for c in text):
             # "123", "...", "😀": no name to look for, and no question either
             dispatcher.utter_message(response="utter_default")
@@ -66,7 +91,7 @@ class ActionAnswerCommune(Action):
             target = dialogue.find_target(repository.matcher(), text, question, tracker.get_slot("commune_ags"))
             if target.reply is not None:
                 send(dispatcher, target.reply)
-                return [SlotSet("commune_question", question)]
+                return [SlotSet("commune_question", question), SlotSet("commune_options", list(target.offered) or None)]
             ags = target.ags
         info = repository.info(ags) if ags else None
         send(dispatcher, dialogue.answer(info, question, shared_programme_facts().get()))
@@ -76,7 +101,7 @@ class ActionAnswerCommune(Action):
         # about this commune (bot/conversation/followups.py on main).
         return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_question", None),
                 SlotSet("commune_last_question", question), SlotSet("current_topic", "commune"),
-                SlotSet("fallback_count", 0.0)]
+                SlotSet("commune_options", None), SlotSet("fallback_count", 0.0)]
 
 
 class ActionAnswerDistrict(Action):
@@ -86,6 +111,8 @@ class ActionAnswerDistrict(Action):
         return "action_answer_district"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events
         repository = shared_repository()
         landkreise = repository.landkreise()
         landkreis = entity(tracker, "landkreis")
@@ -105,3 +132,11 @@ class ActionAnswerDistrict(Action):
         send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
         return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
 
+
+async def answer_typed_choice(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:
+    """The commune answer when the message, whatever intent the NLU gave it, chooses among the
+    communes just offered ("die im Erzgebirge", "die zweite"); None otherwise. A question
+    ("Wer macht im Erzgebirgskreis mit?") is not taken for a choice."""
+    if dialogue.asks_a_question(tracker.latest_message.get("text") or "") or typed_choice(tracker) is None:
+        return None
+    return await ActionAnswerCommune().run(dispatcher, tracker, domain)

@@ -1,14 +1,17 @@
 """Asking back when the NLU is unsure, and handing over to people when it stays unsure."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune, ActionAnswerDistrict
+from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice
 from actions.faq import answer_resolution, utter_entry
-from actions.out_of_scope import reply_before_clarifying
+from actions.out_of_scope import ActionOutOfScope, reply_before_clarifying, scope_decision
 from bot.conversation.followups import unsure_followup
+from bot.conversation.scope import unplaced_but_out_of_scope
 from bot.knowledge import KnowledgeBase, shared_knowledge_base
 
 MAX_SUGGESTIONS = 3
@@ -59,6 +62,8 @@ class ActionClarify(Action):
         # An emergency or a typed command the NLU could not place is answered as such first.
         if (events := await reply_before_clarifying(dispatcher, tracker, domain)) is not None:
             return events
+        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
         if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
             return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)
@@ -67,6 +72,11 @@ class ActionClarify(Action):
                                    tracker.get_slot("current_topic"))
         if followup is not None:
             return await answer_resolution(dispatcher, tracker, domain, followup)
+        if unplaced_but_out_of_scope(ranking):
+            # "Mein Handy geht nicht mehr an" just below the threshold: decided as a sure
+            # out_of_scope is (asked back only for a named topic or a real second guess).
+            decision = replace(scope_decision(tracker), possible_emergency=False)  # said above already
+            return await ActionOutOfScope.answer(decision, dispatcher, tracker, domain)
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune
+from actions.communes import ActionAnswerCommune, answer_typed_choice
 from bot.applications import deadlines
 from bot.clock import today
 from bot.config import get_settings
@@ -57,6 +57,8 @@ class ActionAnswerFromKnowledge(Action):
         return "action_answer_from_knowledge"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events  # "die in der Oberlausitz" after "Welche meinen Sie?"
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = shared_knowledge_base().get()
         text = tracker.latest_message.get("text") or ""

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.communes import answer_typed_choice
 from bot.conversation.emergency import looks_like_emergency, may_be_emergency
 from bot.conversation.other_laender import other_land_named
 from bot.conversation.scope import Decision, Kind, decide, typed_command
@@ -54,6 +55,17 @@ async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tra
     return None
 
 
+def scope_decision(tracker: Tracker) -> Decision:
+    """What the scope rule (bot/conversation/scope.py) makes of the last message."""
+    return decide(
+        tracker.latest_message.get("text"),
+        tracker.latest_message.get("intent_ranking") or [],
+        shared_knowledge_base().get(),
+        tracker.get_slot("last_knowledge_id"),
+        (tracker.latest_message.get("intent") or {}).get("name"),
+    )
+
+
 class ActionOutOfScope(Action):
     """Says "Dazu kann ich leider nichts sagen" only when the message really is out of scope."""
 
@@ -61,15 +73,10 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        kb = shared_knowledge_base().get()
-        decision = decide(
-            tracker.latest_message.get("text"),
-            tracker.latest_message.get("intent_ranking") or [],
-            kb,
-            tracker.get_slot("last_knowledge_id"),
-            (tracker.latest_message.get("intent") or {}).get("name"),
-        )
-        return await self.answer(decision, dispatcher, tracker, domain)
+        if not looks_like_emergency(tracker.latest_message.get("text") or "") and (
+                events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+            return events  # "die im Vogtland" after "Welche meinen Sie?"
+        return await self.answer(scope_decision(tracker), dispatcher, tracker, domain)
 
     @staticmethod
     async def answer(decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.conversation.emergency import looks_like_emergency, may_be_emergency  # noqa: E402
-from bot.conversation.scope import Kind, decide, typed_command  # noqa: E402
+from bot.conversation.scope import Kind, decide, typed_command, unplaced_but_out_of_scope  # noqa: E402
 from bot.knowledge.store import KnowledgeBase  # noqa: E402
 from bot.nlu_evaluation import load_examples  # noqa: E402
 
@@ -66,6 +66,9 @@ def outcome(parse: dict, kb: KnowledgeBase, current_entry_id: str | None = None)
             return Kind.EMERGENCY.value
         if typed_command(text, intent):
             return Kind.COMMAND.value
+        if unplaced_but_out_of_scope(ranking):  # action_clarify lets the scope rule decide
+            kind = decide(text, ranking, kb, current_entry_id, intent).kind.value
+            return f"{LINE_FIRST}{kind}" if may_be_emergency(ranking) else kind
         return f"{LINE_FIRST}clarify" if may_be_emergency(ranking) else Kind.CLARIFY.value
     return f"intent:{intent}"
 

@@ -330,3 +330,75 @@ def test_a_self_correction_answers_for_the_commune_meant(text, expected):
     messages, _ = ask(text)
     assert len(messages) == 1 and expected in messages[0]["text"]
     assert "Leipzig" not in messages[0]["text"] and "Aue" not in messages[0]["text"].replace("Auer", "")
+
+
+# --------------------------------------------------------------------------- typed answers to "Welche meinen Sie?"
+
+def answer_to_the_ask_back(first: str, first_intent: str, typed: str, intent: str, action=None, between=()):
+    """Ask with an ambiguous name, then type an answer in the next message (after `between`
+    other messages, if any): the replies to both and the slots set by the second."""
+    asked, slots = ask(first, first_intent)
+    events = [{"event": "user", "text": first},
+              *({"event": "slot", "name": n, "value": v} for n, v in slots.items())]
+    for other in between:
+        events += [{"event": "user", "text": other}, {"event": "slot", "name": "fallback_count", "value": 1.0}]
+    events.append({"event": "user", "text": typed})
+    second = tracker(typed, intent, slots={"commune_question": slots.get("commune_question")}, events=events)
+    messages, set_now = run(action or commune_actions.ActionAnswerCommune(), second)
+    return asked, messages, set_now
+
+
+@pytest.mark.parametrize("first, typed, chosen, other", [
+    ("Ist Oelsnitz dabei?", "die im Erzgebirge", "Oelsnitz/Erzgeb.", "Oelsnitz/Vogtl."),
+    ("Ist Oelsnitz dabei?", "die im vogtland bitte", "Oelsnitz/Vogtl.", "Oelsnitz/Erzgeb."),
+    ("Ist Oelsnitz dabei?", "Oelsnitz im Erzgebirge", "Oelsnitz/Erzgeb.", "Oelsnitz/Vogtl."),
+    ("Ist Reichenbach dabei?", "die in der Oberlausitz", "Reichenbach/O.L.", "Reichenbach im Vogtland"),
+    ("Ist Reichenbach dabei?", "die im Landkreis Görlitz", "Reichenbach/O.L.", "Reichenbach im Vogtland"),
+    ("Ist Reichenbach dabei?", "die erste", "Reichenbach im Vogtland", "Reichenbach/O.L."),
+])
+def test_a_typed_answer_to_welche_meinen_sie_selects_the_offered_commune(first, typed, chosen, other):
+    asked, messages, slots = answer_to_the_ask_back(first, "ask_commune_membership", typed, "inform_commune")
+    assert "Welche meinen Sie" in asked[0]["text"]
+    assert chosen in messages[0]["text"] and other not in messages[0]["text"]
+    assert slots["commune_options"] is None and slots["current_topic"] == "commune"
+
+
+def test_the_typed_choice_answers_the_question_asked_before_whatever_the_nlu_read():
+    _, messages, slots = answer_to_the_ask_back("Wie viele Einwohner hat Oelsnitz?", "ask_commune_facts",
+                                                "die im erzgebirge natürlich", "ask_commune_membership")
+    assert "Oelsnitz/Erzgeb." in messages[0]["text"] and "Einwohner" in messages[0]["text"]
+    assert slots["commune_last_question"] == "facts"
+
+
+@pytest.mark.parametrize("typed, intent, action", [
+    ("die im Vogtland", "ask_members_in_district", "actions.communes.ActionAnswerDistrict"),
+    ("die zweite", "nlu_fallback", "actions.fallback.ActionClarify"),
+    ("die im vogtland", "ask_what_is_asskomm", "actions.faq.ActionAnswerFromKnowledge"),
+    ("na die zweite", "out_of_scope", "actions.out_of_scope.ActionOutOfScope"),
+])
+def test_a_typed_choice_selects_whatever_intent_the_nlu_gave_it(typed, intent, action):
+    module, name = action.rsplit(".", 1)
+    action_class = getattr(__import__(module, fromlist=[name]), name)
+    _, messages, slots = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", typed, intent,
+                                                action=action_class())
+    assert "Oelsnitz/Vogtl." in messages[0]["text"] and "Oelsnitz/Erzgeb." not in messages[0]["text"]
+    assert slots["commune_ags"] and slots["commune_options"] is None
+
+
+def test_a_district_question_after_the_ask_back_is_answered_as_one():
+    _, messages, _ = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership",
+                                            "Wer macht im Erzgebirgskreis mit?", "ask_members_in_district",
+                                            action=commune_actions.ActionAnswerDistrict())
+    assert "Im Landkreis Erzgebirgskreis" in messages[0]["text"]
+
+
+def test_an_offer_counts_only_for_the_next_message():
+    _, messages, slots = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", "die zweite",
+                                                "inform_commune", between=["was kostet das"])
+    assert "Oelsnitz/Vogtl." not in messages[0]["text"] and "commune_ags" not in slots
+
+
+def test_an_answer_that_fits_none_of_the_offered_asks_again():
+    _, messages, slots = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", "Oelsnitz",
+                                                "inform_commune")
+    assert "Welche meinen Sie" in messages[0]["text"] and len(slots["commune_options"]) == 2

@@ -133,3 +133,22 @@ def test_a_commune_of_another_land_the_nlu_could_not_place_is_told_asskomm_is_sa
     asyncio.run(ActionClarify().run(dispatcher, tracker, {}))
     assert [m.get("response") for m in dispatcher.messages] == ["utter_outside_saxony"]
     assert dispatcher.messages[0]["other_land"] == "Thüringen"
+
+
+def test_an_unsure_message_whose_best_guess_is_out_of_scope_gets_the_scope_rule():
+    ranking = [("nlu_fallback", 0.4), ("out_of_scope", 0.39), ("ask_funding_fields", 0.05)]
+    messages, _ = run(ActionClarify(), tracker("Mein Fernseher geht nicht mehr an", intent="nlu_fallback",
+                                               ranking=ranking))
+    assert [m["response"] for m in messages] == ["utter_out_of_scope", "utter_topics"]
+    # a message that names a topic the bot knows is still asked back
+    messages, _ = run(ActionClarify(), tracker("gibt es förderung für meinen fernseher", intent="nlu_fallback",
+                                               ranking=ranking))
+    assert messages[0]["response"] == "utter_clarify"
+    assert "/ask_funding_fields" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_an_unsure_message_with_an_emergency_hint_gets_the_110_line_once():
+    ranking = [("nlu_fallback", 0.4), ("out_of_scope", 0.32), ("emergency", 0.3)]
+    messages, _ = run(ActionClarify(), tracker("da ist so ein komischer geruch im flur", intent="nlu_fallback",
+                                               ranking=ranking))
+    assert [m["response"] for m in messages].count("utter_emergency") == 1

@@ -1,6 +1,7 @@
 """Choice lists the forms offer as buttons, read from knowledge/forms/ (with their source)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -55,8 +56,12 @@ _ORDINALS = {
 _MAX_ORDINAL_WORDS = 4
 
 
+# name_key writes "Oberlausitz" as Destatis does ("O.L."): too short to compare as words.
+_SHORT_REGIONS = re.compile(r"\bo l\b")
+
+
 def _tokens(text: str) -> set[str]:
-    return {t for t in name_key(text).split() if len(t) >= 3}
+    return {t for t in _SHORT_REGIONS.sub("oberlausitz", name_key(text)).split() if len(t) >= 3}
 
 
 def _same_word(typed: str, known: str) -> bool:

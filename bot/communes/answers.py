@@ -100,6 +100,17 @@ def note_text(note: str) -> str:
     return _BARE_URL.sub(r"([Quelle](\1)", note)
 
 
+def answer_sources(info: CommuneInfo, question: str, programme: ProgrammeFacts) -> list[Source]:
+    """The sources the answer to this question about this commune cites; none when nothing is
+    known about its membership."""
+    if question == "facts":
+        return [programme.commune_register]
+    m = info.membership
+    if m is None:
+        return []
+    return [membership_source(m)] + _programme_sources(m, programme)
+
+
 def _programme_sources(m: Membership, programme: ProgrammeFacts) -> list[Source]:
     """The sources of the programme facts a Modellkommune answer states (count, start date)."""
     if m.status != "modellkommune":
@@ -126,7 +137,7 @@ def membership_reply(info: CommuneInfo, programme: ProgrammeFacts) -> Reply:
     if m.note:
         parts.append(note_text(m.note))
     buttons = [] if m.status in SIGNED else JOIN_BUTTONS[:1]
-    line = sources_line([membership_source(m)], _programme_sources(m, programme))
+    line = sources_line(answer_sources(info, "membership", programme))
     return Reply(" ".join(parts) + "\n\n" + line, buttons + JOIN_BUTTONS[1:])
 
 
@@ -149,7 +160,7 @@ def since_reply(info: CommuneInfo, programme: ProgrammeFacts) -> Reply:
                 "Der Landespräventionsrat Sachsen kann es Ihnen sagen.")
     if m.note:
         text = f"{text.strip()} {note_text(m.note)}"
-    line = sources_line([membership_source(m)], _programme_sources(m, programme))
+    line = sources_line(answer_sources(info, "since", programme))
     return Reply(text.strip() + "\n\n" + line, JOIN_BUTTONS[1:])
 
 
@@ -237,10 +248,14 @@ def not_found_reply(match: Match | None, words: str, question: str) -> Reply:
     return Reply(text, [commune_button(c, question) for c in suggestions])
 
 
+# More buttons than this would not fit a chat window.
+MAX_OFFERED = 6
+
+
 def ambiguous_reply(match: Match, question: str) -> Reply:
     return Reply(
         f"Zu „{match.query}“ passen mehrere sächsische Kommunen. Welche meinen Sie?",
-        [commune_button(c, question) for c in match.communes[:6]],
+        [commune_button(c, question) for c in match.communes[:MAX_OFFERED]],
     )
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from bot.applications.choices import pick_offered
 from bot.communes import answers
 from bot.communes.matching import CommuneMatcher
 from bot.communes.names import fold
@@ -70,6 +71,9 @@ class Target:
 
     ags: Optional[str] = None
     reply: Optional[Reply] = None
+    # The communes the reply offers as buttons: a typed answer to it ("die im Vogtland",
+    # "die zweite") selects one of them (pick_offered_commune).
+    offered: tuple[str, ...] = ()
 
 
 def find_target(matcher: CommuneMatcher, text: str, question: str, remembered_ags: Optional[str]) -> Target:
@@ -81,14 +85,41 @@ def find_target(matcher: CommuneMatcher, text: str, question: str, remembered_ag
     if match is not None and match.status == "found":
         return Target(ags=match.commune.ags)
     if match is not None and match.status == "ambiguous":
-        return Target(reply=answers.ambiguous_reply(match, question))
+        return Target(reply=answers.ambiguous_reply(match, question),
+                      offered=tuple(c.ags for c in match.communes[:answers.MAX_OFFERED]))
     words = matcher.candidate_words(text)
     if not words or refers_back(text, lambda word: word in fold(words).split()):
         return Target(ags=remembered_ags)
     if question == "since" and remembered_ags and not _looks_like_a_name(text, words):
         # "Seit wann genau?": a since-question is nearly always about the commune just discussed
         return Target(ags=remembered_ags)
-    return Target(reply=answers.not_found_reply(matcher.resolve(words), words, question))
+    resolved = matcher.resolve(words)
+    return Target(reply=answers.not_found_reply(resolved, words, question),
+                  offered=tuple(c.ags for c in resolved.suggestions))
+
+
+# A longer message is a question of its own ("Wer macht im Erzgebirgskreis noch mit?"), even
+# when it names the region of an offered commune.
+MAX_CHOICE_WORDS = 8
+
+
+_QUESTION_WORDS = re.compile(r"\b(wer|was|wie|welche[rsmn]?|wo|wann|gibt|macht|machen|ist|sind)\b")
+
+
+def asks_a_question(text: str) -> bool:
+    """"Wer macht im Erzgebirgskreis mit?" asks; "die im Erzgebirge natürlich" chooses."""
+    return bool(_QUESTION_WORDS.search(fold(text)))
+
+
+def pick_offered_commune(matcher: CommuneMatcher, text: str, offered: list[str]) -> Optional[str]:
+    """The commune a typed answer to "Welche meinen Sie?" selects among those offered: by
+    position ("die zweite"), region ("die im Erzgebirge", "die in der Oberlausitz") or full
+    name ("Oelsnitz im Erzgebirge"); None when it selects none or several."""
+    if len(text.split()) > MAX_CHOICE_WORDS:
+        return None
+    options = [matcher.communes[ags] for ags in offered if ags in matcher.communes]
+    picked = pick_offered(text, [(c.name_short, c.landkreis) for c in options])
+    return options[picked].ags if picked is not None else None
 
 
 # "Radeberg und Freiberg, sind die beide dabei?": each part of such a list names a commune.
