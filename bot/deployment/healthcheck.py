@@ -14,7 +14,7 @@ def health_url(command_line: str) -> str:
     settings = get_settings()
     if "rasa_sdk" in command_line:
         port = settings.action_port
-        for flag, value in zip(command_line.split(), command_line.split()[1:]):
+        for flag, value in zip(command_line.split(), command_line.split()[1:], strict=False):
             if flag in ("-p", "--port"):
                 port = int(value)
         return f"http://127.0.0.1:{port}/health"
