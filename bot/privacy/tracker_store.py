@@ -22,7 +22,8 @@ import time
 from typing import Any, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy.orm import sessionmaker
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.privacy.conversations import DELETE_ACTION, form_drafts, forget, metadata
@@ -35,9 +36,22 @@ log = logging.getLogger(__name__)
 class PrivacyTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._survive_database_restarts()
         metadata.create_all(self.engine, checkfirst=True)
         # Rasa loads the tracker store in every process that handles messages.
         install_log_redaction()
+
+    def _survive_database_restarts(self) -> None:
+        """Rasa's engine hands out pooled connections without checking them: after a restart of
+        PostgreSQL the pooled connections are dead, and requests fail ("server closed the
+        connection unexpectedly") until each one has been used up. The same engine with
+        pool_pre_ping checks a connection before use and replaces it (tests/test_faults.py)."""
+        if self.engine.dialect.name == "sqlite":
+            return
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         events = [event.as_dict() for event in tracker.events]
