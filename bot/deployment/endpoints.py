@@ -18,6 +18,7 @@ from bot.config import Settings
 
 ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
 PRIVACY_TRACKER_STORE = "bot.privacy.tracker_store.PrivacyTrackerStore"
+BUFFERING_EVENT_BROKER = "bot.deployment.event_broker.BufferingPikaEventBroker"
 
 
 def lock_store(url: str) -> dict:
@@ -32,9 +33,10 @@ def lock_store(url: str) -> dict:
 
 
 def event_broker(url: str, queue: str) -> dict:
-    """amqp://user:password@host:5672 → Rasa's Pika event broker settings."""
+    """amqp://user:password@host:5672 → settings of Rasa's Pika event broker, with our buffer
+    and outage log (bot/deployment/event_broker.py)."""
     parts = urlsplit(url)
-    return {"type": "pika", "url": parts.hostname or "localhost", "port": parts.port or 5672,
+    return {"type": BUFFERING_EVENT_BROKER, "url": parts.hostname or "localhost", "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
             "queues": [queue]}
 
