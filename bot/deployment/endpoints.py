@@ -38,7 +38,11 @@ def event_broker(url: str, queue: str) -> dict:
     parts = urlsplit(url)
     return {"type": BUFFERING_EVENT_BROKER, "url": parts.hostname or "localhost", "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
-            "queues": [queue]}
+            "queues": [queue],
+            # Rasa's default fanout exchange "rasa-exchange" is shared by every bot on the same
+            # RabbitMQ, so each queue got every bot's events (seen in tests on a shared machine).
+            # An exchange named like the queue keeps each bot's events in its own queue.
+            "exchange_name": queue}
 
 
 def endpoint_config(settings: Settings) -> dict:
