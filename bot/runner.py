@@ -79,7 +79,8 @@ def rasa_command(settings: Settings, model: Path) -> list[str]:
 
     Cross-origin headers only for the configured websites (none: only the bot's own pages,
     which need none). Rasa's HTTP API only with a token or JWT secret; without --enable-api
-    Rasa serves the channels alone."""
+    Rasa serves the channels alone. The token and secret themselves are not arguments here:
+    bot/deployment/rasa_process.py reads them from the settings, so `ps` does not show them."""
     command = [
         # Rasa's own `rasa run`, with our fixes for Rasa 3.6.21 (bot/deployment/rasa_process.py)
         sys.executable, "-m", "bot.deployment.rasa_process", "run",
@@ -91,8 +92,6 @@ def rasa_command(settings: Settings, model: Path) -> list[str]:
     token, jwt_secret = settings.rasa_api_token.get_secret_value(), settings.rasa_jwt_secret.get_secret_value()
     if token or jwt_secret:
         command.append("--enable-api")
-        command += ["--auth-token", token] if token else []
-        command += ["--jwt-secret", jwt_secret] if jwt_secret else []
     return command
 
 

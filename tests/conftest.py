@@ -147,22 +147,33 @@ def free_port() -> int:
 
 
 @contextmanager
-def bot_running(model: Path, state: Path, **settings) -> Iterator[tuple]:
+def bot_running(model: Path, state: Path, replica_ports: tuple[int, ...] = (), **settings) -> Iterator[tuple]:
     """Action server and Rasa as real processes on free ports, with their own state folder
     and a copy of knowledge/ (tests edit it); yields the settings and the process list (a test
-    may replace a process it restarts; all are stopped at the end)."""
+    may replace a process it restarts; all are stopped at the end). Settings may name the ports.
+    Replicas (more Rasa processes on replica_ports, logs rasa-<port>.log) start when the first
+    one answers (started together, on two busy cores neither loaded its model in the 240 s
+    allowed) and come after it in the process list."""
     from bot.config import Settings
-    from bot.runner import StartupError, running_bot, stop
+    from bot.runner import StartupError, running_bot, start_rasa_server, stop, wait_until_ready
 
     shutil.copytree(ROOT / "knowledge", state / "knowledge")
-    config = Settings(rasa_port=free_port(), action_port=free_port(), var_dir=state,
-                      knowledge_dir=state / "knowledge", **settings)
+    ports = {"rasa_port": free_port(), "action_port": free_port()}
+    config = Settings(var_dir=state, knowledge_dir=state / "knowledge", **{**ports, **settings})
+    replicas = []
     try:
         with running_bot(config, model, log_dir=state) as started:
-            processes = list(started)
-            yield config, processes
-            stop(*processes)
+            for port in replica_ports:
+                replicas.append(start_rasa_server(config.copy(update={"rasa_port": port}), model,
+                                                  state / f"rasa-{port}.log"))
+                wait_until_ready(f"http://localhost:{port}/", replicas[-1], f"Rasa (Instanz auf Port {port})")
+            processes = list(started) + replicas
+            try:
+                yield config, processes
+            finally:
+                stop(*processes)
     except StartupError as error:
+        stop(*replicas)
         log = state / "rasa.log"
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
         pytest.fail(f"Der Bot startet nicht: {error}\n{tail}")

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.runner import start_rasa_server, wait_until_ready
 from tests.conftest import _throwaway_postgres, bot_running, drain, free_port, require_service
 
 
@@ -40,13 +39,9 @@ def test_two_replicas_on_postgres_redis_and_rabbitmq(trained_model, tmp_path_fac
     watcher.psubscribe("__keyspace@5__:*")
     settings = dict(tracker_store_url=postgres_url, database_url=postgres_url, redis_url="redis://127.0.0.1:6379/5",
                     rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/", rabbitmq_queue=queue)
-    with bot_running(trained_model, tmp_path_factory.mktemp("prod"), **settings) as (config, processes):
-        replica_port = free_port()
-        replica = start_rasa_server(config.copy(update={"rasa_port": replica_port}), trained_model,
-                                    config.var_dir / "rasa-replica.log")
-        processes.append(replica)
-        wait_until_ready(f"http://localhost:{replica_port}/", replica, "Rasa (zweite Instanz)")
-
+    replica_port = free_port()
+    with bot_running(trained_model, tmp_path_factory.mktemp("prod"), replica_ports=(replica_port,), **settings) as (
+            config, _):
         # one conversation, its turns served alternately by the two replicas
         assert "Quelle" in say(config.rasa_port, "prod-1", "Was ist ASSKomm?")
         assert "11.01.2022" in say(replica_port, "prod-1", "Ist Werdau Mitglied bei ASSKomm?")

@@ -1,5 +1,6 @@
 """Rasa as our servers run it: the action server's answers are checked as strictly as Rasa
-checks them, with a schema validator built once instead of on every action call."""
+checks them, with a schema validator built once instead of on every action call; an action
+server that cannot be reached is answered in German; the API token is not an argument."""
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -10,10 +11,10 @@ from bot.runner import rasa_command
 
 @pytest.fixture
 def fixed_action():
-    original = RemoteAction._validate_action_result
+    original_validate, original_run = RemoteAction._validate_action_result, RemoteAction.run
     rasa_process.apply_fixes()
     yield RemoteAction("action_answer_from_knowledge", None)
-    RemoteAction._validate_action_result = original
+    RemoteAction._validate_action_result, RemoteAction.run = original_validate, original_run
 
 
 def test_a_valid_action_server_answer_passes(fixed_action):
@@ -104,3 +105,48 @@ def test_replicas_share_the_rasa_port_only_when_configured(share):
         for server in servers:
             server.kill()
             server.wait()
+
+
+def test_the_api_secrets_come_from_the_settings_inside_the_process(monkeypatch):
+    from bot.config import get_settings
+
+    monkeypatch.setenv("ASSKOMM_RASA_API_TOKEN", "t0ken")
+    monkeypatch.setenv("ASSKOMM_RASA_JWT_SECRET", "s3cret")
+    get_settings.cache_clear()
+    try:
+        argv = ["rasa", "run", "--enable-api"]
+        assert rasa_process.secret_arguments(argv) == ["--auth-token", "t0ken", "--jwt-secret", "s3cret"]
+        assert rasa_process.secret_arguments(["rasa", "run"]) == []  # API off: no secret needed
+        assert rasa_process.secret_arguments(["rasa", "shell", "--enable-api"]) == []
+    finally:
+        get_settings.cache_clear()
+
+
+def test_an_unreachable_action_server_is_answered_in_german_once_per_turn(fixed_action):
+    import asyncio
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.deployment.action_failures import UNAVAILABLE
+    from tests.conftest import free_port
+
+    endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")  # nothing listens there
+    domain = Domain.from_dict({"slots": {"email": {"type": "any", "mappings": [{"type": "from_text"}]}}})
+    tracker = DialogueStateTracker.from_events("u", [UserUttered("Hallo")], slots=domain.slots)
+
+    def run(name, tracker):
+        return asyncio.run(RemoteAction(name, endpoint).run(CollectingOutputChannel(), None, tracker, domain))
+
+    events = run("action_answer_from_knowledge", tracker)
+    assert [e.text for e in events if isinstance(e, BotUttered)] == [UNAVAILABLE]
+    assert "vorübergehend nicht verfügbar" in UNAVAILABLE
+    tracker.update(events[0])
+    assert run("action_answer_from_knowledge", tracker) == []  # said once per turn
+    # a form's validation: the unchecked answer is taken back, so the form asks again
+    form = DialogueStateTracker.from_events("u", [UserUttered("a@b.de"), ActionExecuted("join_form"),
+                                                  SlotSet("email", "a@b.de")], slots=domain.slots)
+    assert SlotSet("email", None) in run("validate_join_form", form)

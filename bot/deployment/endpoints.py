@@ -17,6 +17,7 @@ from bot.config import Settings
 
 ATOMIC_REDIS_LOCK_STORE = "bot.deployment.redis_lock_store.AtomicRedisLockStore"
 PRIVACY_TRACKER_STORE = "bot.privacy.tracker_store.PrivacyTrackerStore"
+BUFFERING_EVENT_BROKER = "bot.deployment.event_broker.BufferingPikaEventBroker"
 
 
 def lock_store(url: str) -> dict:
@@ -31,11 +32,16 @@ def lock_store(url: str) -> dict:
 
 
 def event_broker(url: str, queue: str) -> dict:
-    """amqp://user:password@host:5672 → Rasa's Pika event broker settings."""
+    """amqp://user:password@host:5672 → settings of Rasa's Pika event broker, with our buffer
+    and outage log (bot/deployment/event_broker.py)."""
     parts = urlsplit(url)
-    return {"type": "pika", "url": parts.hostname or "localhost", "port": parts.port or 5672,
+    return {"type": BUFFERING_EVENT_BROKER, "url": parts.hostname or "localhost", "port": parts.port or 5672,
             "username": unquote(parts.username or "guest"), "password": unquote(parts.password or "guest"),
-            "queues": [queue]}
+            "queues": [queue],
+            # Rasa's default fanout exchange "rasa-exchange" is shared by every bot on the same
+            # RabbitMQ, so each queue got every bot's events (seen in tests on a shared machine).
+            # An exchange named like the queue keeps each bot's events in its own queue.
+            "exchange_name": queue}
 
 
 def endpoint_config(settings: Settings) -> dict:

@@ -7,6 +7,11 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   the same way here, with a validator built once.
 - With ASSKOMM_RASA_SHARE_PORT=true the server socket is opened with SO_REUSEPORT, so
   replicas on the host's network share one port (deploy/kube-play/, bot/config.py).
+- When the action server cannot be reached (stopped, restarting, overloaded), Rasa logs the
+  error and the user gets no answer at all. Here the user is told in German that this part
+  is temporarily unavailable (bot/deployment/action_failures.py).
+- Rasa's API token and JWT secret are added to Rasa's arguments inside this process, from the
+  settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
 """
 from __future__ import annotations
 
@@ -55,10 +60,24 @@ def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
 
     from bot.config import get_settings
+    from bot.deployment.action_failures import run_or_apologise
 
     RemoteAction._validate_action_result = _validate_action_result
+    if not getattr(RemoteAction.run, "apologises", False):
+        RemoteAction.run = run_or_apologise(RemoteAction.run)
     if get_settings().rasa_share_port:
         _share_port()
+
+
+def secret_arguments(argv: list[str]) -> list[str]:
+    """`--auth-token` / `--jwt-secret` for `rasa run --enable-api`, from the settings."""
+    if argv[1:2] != ["run"] or "--enable-api" not in argv:
+        return []
+    from bot.config import get_settings
+
+    settings = get_settings()
+    token, jwt_secret = settings.rasa_api_token.get_secret_value(), settings.rasa_jwt_secret.get_secret_value()
+    return (["--auth-token", token] if token else []) + (["--jwt-secret", jwt_secret] if jwt_secret else [])
 
 
 def main() -> None:
@@ -66,6 +85,7 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
+    sys.argv += secret_arguments(sys.argv)  # only in this process's memory, not in its command line
     rasa_main()
 
 

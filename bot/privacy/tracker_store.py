@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
 
 from bot.db.engine import sqlite_pragmas
 from bot.privacy.conversations import DELETE_ACTION, forget, form_drafts, metadata
@@ -62,6 +63,8 @@ class PrivacyTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._use_pooled_sqlite()
+        else:
+            self._survive_database_restarts()
         metadata.create_all(self.engine, checkfirst=True)
         self._known: OrderedDict[str, KnownConversation] = OrderedDict()
         # Rasa loads the tracker store in every process that handles messages.
@@ -76,7 +79,17 @@ class PrivacyTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool,
                                        connect_args={"timeout": 30, "check_same_thread": False})
         sa.event.listen(self.engine, "connect", sqlite_pragmas)
-        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _survive_database_restarts(self) -> None:
+        """Rasa's engine hands out pooled connections without checking them: after a restart of
+        PostgreSQL the pooled connections are dead, and requests fail ("server closed the
+        connection unexpectedly") until each one has been used up. The same engine with
+        pool_pre_ping checks a connection before use and replaces it (tests/test_faults.py)."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         sender_id = tracker.sender_id
