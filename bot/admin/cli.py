@@ -159,10 +159,9 @@ def _quote_in_knowledge(ags: str) -> str | None:
 
 def cmd_set(repository, args) -> int:
     ags = resolve(repository, args.kommune)
-    fact = MembershipFact(
-        ags=ags, status=args.status, agreement_date=args.datum, via=args.ueber,
+    fact = MembershipFact.from_staff(
+        ags, args.status, args.quelle, args.stand, source_url=args.url, agreement_date=args.datum, via=args.ueber,
         prevention_council=args.praeventionsrat, note=args.notiz,
-        source={"title": args.quelle, "url": args.url, "stand": args.stand},
     )
     repository.set_membership(fact, changed_by=args.von)
     print(f"Gespeichert: {repository.info(ags).commune.name_short} → {STATUSES[args.status]}")

@@ -34,6 +34,9 @@ from starlette.templating import Jinja2Templates
 from bot.applications.mail import SmtpSettings, deliver_pending
 from bot.applications.models import Application, OutboxMessage
 from bot.applications.store import KINDS, STATUSES
+from bot.clock import today
+from bot.communes.facts import COUNCIL, STATUSES as MEMBERSHIP_STATUSES, MembershipFact
+from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
 from bot.console import accounts, audit, conversations, export, knowledge_view, suggestions, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
@@ -75,6 +78,8 @@ class Console:
         self.settings = settings
         migrate(settings.database)
         self.sessions = make_session_factory(make_engine(settings.database))
+        # The table the action server reads on every answer: a change here is live at once.
+        self.communes = CommuneRepository(self.sessions)
         self._tracker: Optional[Engine] = None
 
     @property
@@ -201,7 +206,8 @@ class Console:
         rows = [r for r in rows if not outcome or r.outcome == outcome]
         return self.render(request, "gespraeche.html", {"rows": rows, "day_from": day_from, "day_to": day_to,
                                                          "channel": channel, "outcome": outcome,
-                                                         "outcomes": conversations.OUTCOMES})
+                                                         "outcomes": conversations.OUTCOMES,
+                                                         "feedback_labels": conversations.FEEDBACK_LABELS})
 
     async def conversation(self, request: Request) -> Response:
         sender_id = request.query_params.get("id", "")
@@ -233,6 +239,7 @@ class Console:
         day_from, day_to = date_range(request)
         stats = conversations.statistics(self.tracker, day_from, day_to) if self.tracker else None
         return self.render(request, "statistik.html", {"stats": stats, "day_from": day_from, "day_to": day_to,
+                                                        "feedback_subjects": conversations.FEEDBACK_SUBJECTS,
                                                         "chart": bar_chart(stats) if stats else None})
 
     async def statistics_csv(self, request: Request) -> Response:
@@ -246,7 +253,7 @@ class Console:
     async def knowledge(self, request: Request) -> Response:
         only_review = request.query_params.get("pruefen") == "1"
         try:
-            rows, error = knowledge_view.entries(self.settings.knowledge_dir), ""
+            rows, error = knowledge_view.entries(self.settings.knowledge_dir, today(self.settings)), ""
         except ValueError as problem:  # KnowledgeError: the editors must see why, not a 500
             rows, error = [], str(problem)
         return self.render(request, "wissen.html", {
@@ -254,9 +261,66 @@ class Console:
             "review_count": sum(r.needs_review for r in rows), "error": error,
             "months": knowledge_view.REVIEW_AFTER_MONTHS})
 
+    async def commune_list(self, request: Request) -> Response:
+        text = request.query_params.get("name", "")[:120]
+        return self.render(request, "kommunen.html", {"rows": self.communes.search(text), "name": text,
+                                                       "statuses": MEMBERSHIP_STATUSES})
+
+    async def commune(self, request: Request) -> Response:
+        info = self.communes.info(request.path_params["ags"])
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        return self.render(request, "kommune.html", {**self._commune_context(info), "values": membership_values(info)})
+
+    async def change_commune(self, request: Request) -> Response:
+        """Same rules as `bot.admin setzen` (MembershipFact.from_staff); the repository writes the
+        audit entry with before and after."""
+        info = self.communes.info(request.path_params["ags"])
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        form = await request.form()
+        values = {name: str(form.get(name, ""))[:600] for name in MEMBERSHIP_FIELDS}
+        try:
+            fact = MembershipFact.from_staff(info.commune.ags, **values)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            return self.render(request, "kommune.html", {**self._commune_context(info), "values": values,
+                                                          "errors": validation_messages(error)}, 422)
+        self.communes.set_membership(fact, changed_by=request.state.user.name)
+        request.session["notice"] = (f"Gespeichert: {info.commune.name_short} – {MEMBERSHIP_STATUSES[fact.status]}. "
+                                     "Der Bot antwortet ab sofort damit.")
+        return RedirectResponse(f"/kommunen/{info.commune.ags}", status_code=303)
+
+    def _commune_context(self, info) -> dict:
+        return {"info": info, "statuses": MEMBERSHIP_STATUSES, "councils": COUNCIL,
+                "history": audit.entries(self.sessions, target=f"kommune:{info.commune.ags}", limit=50)}
+
     async def audit_log(self, request: Request) -> Response:
         return self.render(request, "protokoll.html", {"entries": audit.entries(self.sessions, limit=500),
                                                         "users": accounts.all_users(self.sessions)})
+
+
+MEMBERSHIP_FIELDS = ("status", "agreement_date", "via", "prevention_council", "note", "source_title", "source_url",
+                     "source_stand")
+
+
+def membership_values(info) -> dict:
+    """The form's values: the stored membership, or empty fields for a commune without one."""
+    m = info.membership
+    return {name: (getattr(m, name, None) or "") if m else "" for name in MEMBERSHIP_FIELDS} | (
+        {} if m else {"status": "unbekannt", "prevention_council": "unbekannt"})
+
+
+def validation_messages(error: ValueError) -> list[str]:
+    """pydantic's errors as German lines for the form ('Quelle, Stand: …')."""
+    labels = {"status": "Status", "agreement_date": "Datum der Vereinbarung", "via": "über",
+              "prevention_council": "Präventionsrat", "note": "Notiz", "source": "Quelle", "title": "Titel",
+              "url": "Adresse (URL)", "stand": "Stand"}
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return [str(error)]
+    return [", ".join(labels.get(str(part), str(part)) for part in e["loc"]) + ": " + e["msg"] for e in errors()]
 
 
 def safe_next(target: Optional[str]) -> str:
@@ -326,6 +390,9 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/statistik", page(console.statistics, "statistik")),
         Route("/statistik/export.csv", page(console.statistics_csv, "statistik")),
         Route("/wissen", page(console.knowledge, "wissen")),
+        Route("/kommunen", page(console.commune_list, "wissen")),
+        Route("/kommunen/{ags:str}", page(console.commune, "wissen"), methods=["GET"]),
+        Route("/kommunen/{ags:str}", page(console.change_commune, "wissen"), methods=["POST"]),
         Route("/protokoll", page(console.audit_log, "protokoll")),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
