@@ -142,6 +142,8 @@ def test_rasa_commands_and_overlong_messages_get_an_answer_instead_of_silence():
     assert canned_answer("x" * (MAX_MESSAGE_CHARS + 1)) == TOO_LONG
     for text in ("/restart", "/affirm", "/inform_commune{\"commune_ags\": \"14524300\"}", "Neustart bitte", "",
                  "/restarting",
+                 # the widget's "Hilfreich? Ja / Nein" (bot/feedback.py), exactly as asskomm-widget.js sends it
+                 '/feedback{"feedback_wert":"nein"}', '/feedback{"feedback_wert":"ja","feedback_bezug":"gespraech"}',
                  "/greet{", "/x{kein json}"):
         assert canned_answer(text) is None
     # entities no button sends: they would reach the slots unchecked (found by the long fuzz run)
