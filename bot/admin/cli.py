@@ -1,5 +1,6 @@
 """Staff commands on the commune database. Changes take effect for the next question at
-once: the action server reads memberships from the database on every answer.
+once: the action server reads memberships from the database on every answer. `setzen` is
+written to the audit log (before/after) that admins read in the staff console.
 
     python -m bot.admin kommunen-import datei.csv
     python -m bot.admin mitglieder [--landkreis Zwickau] [--status kooperationsvereinbarung]
