@@ -497,6 +497,88 @@ def test_analyst_may_not_change_memberships(console):
     assert "Kooperationsvereinbarung" in membership_answer(console["settings"], "Ist Werdau dabei?")
 
 
+def test_lists_come_in_pages_that_keep_the_filters(console, browser):
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "admin")
+        page.goto(console["url"] + "/anfragen?pro_seite=1&kommune=")
+        pages = page.get_by_role("navigation", name="Seiten")
+        assert "Seite 1 von 2 (1–1 von 2)" in pages.inner_text()
+        assert page.locator("tbody tr").count() == 1 and console["mailed"] in page.locator("tbody").inner_text()
+        assert_accessible(page, "anfragen-seiten")
+        pages.get_by_role("link", name="Nächste Seite").click()
+        assert console["reference"] in page.locator("tbody").inner_text()
+        assert "seite=2" in page.url and "kommune=" in page.url  # the filter stays
+        assert pages.get_by_role("link", name="Nächste Seite").count() == 0
+        page.goto(console["url"] + "/anfragen?seite=99&pro_seite=1")  # past the end: the last page
+        assert "Seite 2 von 2" in page.get_by_role("navigation", name="Seiten").inner_text()
+        page.goto(console["url"] + "/anfragen")  # 2 of 50: one page, no navigation
+        assert page.get_by_role("navigation", name="Seiten").count() == 0
+        page.goto(console["url"] + "/gespraeche?pro_seite=1")
+        assert "Seite 1 von 2" in page.get_by_role("navigation", name="Seiten").inner_text()
+        assert page.locator("tbody tr").count() == 1
+    finally:
+        context.close()
+
+
+def test_admin_creates_resets_and_deactivates_users_in_the_browser(console, browser):
+    new_password = "Neue-Redaktion-2026"
+    admin_context, nina_context = browser.new_context(locale="de-DE", bypass_csp=True), browser.new_context(locale="de-DE")
+    page, nina = admin_context.new_page(), nina_context.new_page()
+    try:
+        log_in(page, console, "admin", "/benutzer")
+        assert_accessible(page, "benutzer")
+        page.get_by_label("Benutzername").fill("Nina")
+        page.get_by_label("Rolle").select_option("redaktion")
+        page.get_by_label("Passwort", exact=True).fill(new_password)
+        page.get_by_label("Passwort wiederholen").fill(new_password + "x")
+        page.get_by_role("button", name="Benutzer anlegen").click()
+        assert page.get_by_text("Nicht geändert: Die Passwörter stimmen nicht überein.").is_visible()
+        page.get_by_label("Benutzername").fill("Nina")
+        page.get_by_label("Rolle").select_option("redaktion")  # no default: an admin is never made by mistake
+        page.get_by_label("Passwort", exact=True).fill(new_password)
+        page.get_by_label("Passwort wiederholen").fill(new_password)
+        page.get_by_role("button", name="Benutzer anlegen").click()
+        assert page.get_by_text("Benutzer nina angelegt.").is_visible()
+        assert "Redaktion" in page.get_by_role("row").filter(has_text="nina").inner_text()
+
+        def nina_logs_in(password: str) -> bool:
+            nina.goto(console["url"] + "/anmelden?weiter=/kommunen")
+            nina.get_by_label("Benutzername").fill("nina")
+            nina.get_by_label("Passwort").fill(password)
+            nina.get_by_role("button", name="Anmelden").click()
+            return nina.get_by_role("heading", name="Kommunen und ASSKomm-Status").count() == 1
+
+        assert nina_logs_in(new_password)
+        page.get_by_role("button", name="Deaktivieren (nina)").click()
+        assert page.get_by_text("Benutzer nina deaktiviert.").is_visible()
+        assert "<h1>Anmelden</h1>" in nina.goto(console["url"] + "/kommunen").text()  # her session ends too
+        assert not nina_logs_in(new_password)
+        row = page.get_by_role("row").filter(has_text="nina")
+        row.get_by_label("Neues Passwort für nina").fill("Wieder-Da-2026-nina")
+        row.get_by_label("Wiederholen", exact=True).fill("Wieder-Da-2026-nina")
+        page.get_by_role("button", name="Passwort setzen für nina").click()
+        assert page.get_by_text("Neues Passwort für nina gesetzt").is_visible()
+        assert nina_logs_in("Wieder-Da-2026-nina")
+        assert page.get_by_role("button", name="Deaktivieren (admin)").count() == 0  # not oneself
+        page.goto(console["url"] + "/protokoll")
+        log = page.locator("table").last.inner_text()
+        for action in ("benutzer.angelegt", "benutzer.deaktiviert", "benutzer.passwort"):
+            assert f"{action}\tbenutzer:nina" in log, action
+        # role redaktion: no user management, not even by a forged POST with a valid token
+        assert nina.goto(console["url"] + "/benutzer").status == 403
+        token = nina.locator('input[name="csrftoken"]').first.input_value()
+        refused = nina.request.post(console["url"] + "/benutzer/anlegen", form={
+            "csrftoken": token, "name": "mallory", "rolle": "admin", "passwort": "x" * 20, "passwort2": "x" * 20})
+        assert refused.status == 403
+        assert "mallory" not in [u.name for u in accounts.all_users(
+            make_session_factory(make_engine(console["settings"].database)))]
+    finally:
+        admin_context.close()
+        nina_context.close()
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_console_works_on_postgresql(database_url, tmp_path):
     """Production: applications, users and the tracker store in PostgreSQL (psycopg2 in .venv-console)."""

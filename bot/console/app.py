@@ -38,7 +38,7 @@ from bot.clock import today
 from bot.communes.facts import COUNCIL, STATUSES as MEMBERSHIP_STATUSES, MembershipFact
 from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
-from bot.console import accounts, audit, conversations, export, knowledge_view, suggestions, workflow
+from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
        "frame-ancestors 'none'; base-uri 'none'")
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may)
+templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may,
+                             min_password=accounts.MIN_PASSWORD_LENGTH)
 
 
 def secret_key(settings: Settings) -> str:
@@ -133,8 +134,9 @@ class Console:
     async def applications(self, request: Request) -> Response:
         filters = application_filters(request)
         rows = workflow.find(self.sessions, filters)
-        return self.render(request, "anfragen.html", {"rows": rows, "filters": filters,
-                                                       "query": urlencode(dict(request.query_params))})
+        filter_query = {k: v for k, v in request.query_params.items() if k not in ("seite", "pro_seite")}
+        return self.render(request, "anfragen.html", {"page": paging.paginate(rows, request.query_params),
+                                                       "filters": filters, "query": urlencode(filter_query)})
 
     async def application(self, request: Request) -> Response:
         reference = request.path_params["reference"]
@@ -204,7 +206,8 @@ class Console:
         channel, outcome = request.query_params.get("kanal", ""), request.query_params.get("ergebnis", "")
         rows = conversations.conversations(self.tracker, day_from, day_to, channel) if self.tracker else []
         rows = [r for r in rows if not outcome or r.outcome == outcome]
-        return self.render(request, "gespraeche.html", {"rows": rows, "day_from": day_from, "day_to": day_to,
+        return self.render(request, "gespraeche.html", {"page": paging.paginate(rows, request.query_params),
+                                                         "day_from": day_from, "day_to": day_to,
                                                          "channel": channel, "outcome": outcome,
                                                          "outcomes": conversations.OUTCOMES,
                                                          "feedback_labels": conversations.FEEDBACK_LABELS})
@@ -295,6 +298,36 @@ class Console:
     def _commune_context(self, info) -> dict:
         return {"info": info, "statuses": MEMBERSHIP_STATUSES, "councils": COUNCIL,
                 "history": audit.entries(self.sessions, target=f"kommune:{info.commune.ags}", limit=50)}
+
+    async def users(self, request: Request) -> Response:
+        return self.render(request, "benutzer.html", {"users": accounts.all_users(self.sessions)})
+
+    async def change_user(self, request: Request) -> Response:
+        """Create, new password, deactivate: accounts.py's functions, as `bot.admin benutzer-*` uses them."""
+        form = await request.form()
+        action, name = request.path_params["action"], str(form.get("name", ""))[:80]
+        password = str(form.get("passwort", ""))[:1000]
+        actor = request.state.user.name
+        try:
+            if action in ("anlegen", "passwort") and password != str(form.get("passwort2", ""))[:1000]:
+                raise ValueError("Die Passwörter stimmen nicht überein.")
+            if action == "anlegen":
+                await run_in_threadpool(accounts.create_user, self.sessions, name, str(form.get("rolle", "")), password,
+                                        actor)
+                notice = f"Benutzer {name.strip().lower()} angelegt."
+            elif action == "passwort":
+                await run_in_threadpool(accounts.set_password, self.sessions, name, password, actor)
+                notice = f"Neues Passwort für {name.strip().lower()} gesetzt; eine Sperre ist aufgehoben."
+            elif action == "deaktivieren" and name.strip().lower() != actor:
+                accounts.deactivate(self.sessions, name, actor)
+                notice = f"Benutzer {name.strip().lower()} deaktiviert."
+            else:
+                raise ValueError("Das eigene Konto lässt sich hier nicht deaktivieren."
+                                 if action == "deaktivieren" else "Unbekannte Aktion.")
+        except ValueError as error:
+            notice = f"Nicht geändert: {error}"
+        request.session["notice"] = notice
+        return RedirectResponse("/benutzer", status_code=303)
 
     async def audit_log(self, request: Request) -> Response:
         return self.render(request, "protokoll.html", {"entries": audit.entries(self.sessions, limit=500),
@@ -394,6 +427,9 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/kommunen/{ags:str}", page(console.commune, "wissen"), methods=["GET"]),
         Route("/kommunen/{ags:str}", page(console.change_commune, "wissen"), methods=["POST"]),
         Route("/protokoll", page(console.audit_log, "protokoll")),
+        # Users are the admins' business like the audit log: the same area.
+        Route("/benutzer", page(console.users, "protokoll")),
+        Route("/benutzer/{action:str}", page(console.change_user, "protokoll"), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def not_found(request: Request, _error) -> Response:
