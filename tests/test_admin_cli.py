@@ -42,6 +42,8 @@ def test_list_show_set_and_reset(admin):
 
     code, out = admin("zuruecksetzen", "Dohna")
     assert code == 0
+    entry = audit.entries(make_session_factory(make_engine(get_settings().database)))[0]
+    assert entry.action == "kommune.zurueckgesetzt" and entry.actor.startswith("cli:") and entry.after is None
     code, out = admin("zeigen", "Dohna")
     assert "ASSKomm-Status: unbekannt" in out
 

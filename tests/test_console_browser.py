@@ -474,14 +474,23 @@ def test_editor_changes_a_membership_and_the_bot_answers_with_it_at_once(console
         assert page.get_by_text("Der Bot antwortet ab sofort damit.").is_visible()
         assert "Kooperationsvereinbarung unterzeichnet" in page.locator(".history").inner_text()
         assert_accessible(page, "kommune")
+        answer = membership_answer(settings, "Ist Dohna dabei?")  # no restart, no training
+        assert "24.11.2026" in answer and "Mitteilung des LPR an die Konsole" in answer
+        entry = next(e for e in audit.entries(make_session_factory(make_engine(settings.database)))
+                     if e.action == "kommune.status")
+        assert entry.actor == "rita" and entry.after["status"] == "kooperationsvereinbarung"
+        assert entry.after["source_stand"] == "2026-11-24" and entry.before != entry.after
+
+        page.get_by_role("button", name="Änderung zurücknehmen").click()  # as `bot.admin zuruecksetzen`
+        assert page.get_by_text("Dohna: Es gilt wieder die Wissensdatei.").is_visible()
+        assert "Änderung zurückgenommen" in page.locator(".history").inner_text()
+        assert page.get_by_role("button", name="Änderung zurücknehmen").count() == 0
+        assert "24.11.2026" not in membership_answer(settings, "Ist Dohna dabei?")
+        reset = audit.entries(make_session_factory(make_engine(settings.database)), target=entry.target)[0]
+        assert (reset.actor, reset.action, reset.after) == ("rita", "kommune.zurueckgesetzt", None)
+        assert reset.before["source_title"] == "Mitteilung des LPR an die Konsole"
     finally:
         context.close()
-    answer = membership_answer(settings, "Ist Dohna dabei?")  # no restart, no training
-    assert "24.11.2026" in answer and "Mitteilung des LPR an die Konsole" in answer
-    entry = next(e for e in audit.entries(make_session_factory(make_engine(settings.database)))
-                 if e.action == "kommune.status")
-    assert entry.actor == "rita" and entry.after["status"] == "kooperationsvereinbarung"
-    assert entry.after["source_stand"] == "2026-11-24" and entry.before != entry.after
 
 
 def test_analyst_may_not_change_memberships(console):

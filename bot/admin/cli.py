@@ -171,10 +171,9 @@ def cmd_set(repository, args) -> int:
 
 def cmd_reset(repository, args) -> int:
     ags = resolve(repository, args.kommune)
-    if not repository.reset_to_knowledge(ags):
+    if not repository.reset_to_knowledge(ags, _cli_actor(), get_settings().knowledge_dir / "communes" / "memberships.yml"):
         print("Keine Änderung durch Mitarbeitende vorhanden.")
         return 1
-    seed.sync_memberships(repository.sessions, get_settings().knowledge_dir / "communes" / "memberships.yml")
     print("Zurückgesetzt; es gilt wieder die Wissensdatei.")
     return 0
 

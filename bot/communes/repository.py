@@ -3,11 +3,13 @@ a change by the admin CLI is visible to the next question at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, sessionmaker
 
+from bot.communes import seed
 from bot.communes.facts import MembershipFact
 from bot.console import audit
 from bot.db.models import Commune, Membership
@@ -130,11 +132,16 @@ class CommuneRepository:
             row.changed_at = func.now()
             audit.record(session, changed_by, "kommune.status", f"kommune:{fact.ags}", before=before, after=audited(row))
 
-    def reset_to_knowledge(self, ags: str) -> bool:
-        """Drops a staff change so the knowledge file applies again at the next sync."""
+    def reset_to_knowledge(self, ags: str, changed_by: str = "", memberships_file: Optional[Path] = None) -> bool:
+        """Drops a staff change (audited with the values before) so the knowledge file applies
+        again: at once when its path is given, else at the next sync."""
         with self.sessions.begin() as session:
             row = session.execute(select(Membership).where(Membership.ags == ags)).scalar_one_or_none()
             if row is None or row.origin != "admin":
                 return False
+            audit.record(session, changed_by or "unbekannt", "kommune.zurueckgesetzt", f"kommune:{ags}",
+                         before=audited(row), after=None, note="es gilt wieder die Wissensdatei")
             session.delete(row)
-            return True
+        if memberships_file is not None:
+            seed.sync_memberships(self.sessions, memberships_file)
+        return True

@@ -295,6 +295,19 @@ class Console:
                                      "Der Bot antwortet ab sofort damit.")
         return RedirectResponse(f"/kommunen/{info.commune.ags}", status_code=303)
 
+    async def reset_commune(self, request: Request) -> Response:
+        """As `bot.admin zuruecksetzen`: the staff change goes, the knowledge file applies again."""
+        ags = request.path_params["ags"]
+        info = self.communes.info(ags)
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        done = self.communes.reset_to_knowledge(ags, request.state.user.name,
+                                                self.settings.knowledge_dir / "communes" / "memberships.yml")
+        request.session["notice"] = (f"{info.commune.name_short}: Es gilt wieder die Wissensdatei." if done
+                                     else "Keine Änderung durch Mitarbeitende vorhanden.")
+        return RedirectResponse(f"/kommunen/{ags}", status_code=303)
+
     def _commune_context(self, info) -> dict:
         return {"info": info, "statuses": MEMBERSHIP_STATUSES, "councils": COUNCIL,
                 "history": audit.entries(self.sessions, target=f"kommune:{info.commune.ags}", limit=50)}
@@ -426,6 +439,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/kommunen", page(console.commune_list, "wissen")),
         Route("/kommunen/{ags:str}", page(console.commune, "wissen"), methods=["GET"]),
         Route("/kommunen/{ags:str}", page(console.change_commune, "wissen"), methods=["POST"]),
+        Route("/kommunen/{ags:str}/zuruecksetzen", page(console.reset_commune, "wissen"), methods=["POST"]),
         Route("/protokoll", page(console.audit_log, "protokoll")),
         # Users are the admins' business like the audit log: the same area.
         Route("/benutzer", page(console.users, "protokoll")),
