@@ -48,8 +48,8 @@ def write_conversations(tracker_url: str) -> None:
     sent, one not understood (with an e-mail address that the console must mask)."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, FollowupAction, SessionStarted,
-                                         UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, UserUttered,
+                                         UserUtteranceReverted)
     from rasa.shared.core.trackers import DialogueStateTracker
 
     def user(text, intent, confidence):
@@ -58,12 +58,11 @@ def write_conversations(tracker_url: str) -> None:
                                        "text": text}, input_channel="rest")
 
     start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
-    # "Hilfreich? Ja" in the widget, as actions/feedback.py leaves it: stored, then reverted.
+    # "Hilfreich? Ja" in the widget, as bot/channels/socketio.py stores it: the click, then reverted.
     helpful = [UserUttered('/feedback{"feedback_wert":"ja"}', intent={"name": "feedback", "confidence": 1.0},
                            parse_data={"intent": {"name": "feedback", "confidence": 1.0}, "text": "",
                                        "entities": [{"entity": "feedback_wert", "value": "ja"}]}, input_channel="rest"),
-               ActionExecuted("action_feedback"), UserUtteranceReverted(), FollowupAction("action_listen"),
-               ActionExecuted("action_listen")]
+               UserUtteranceReverted(), ActionExecuted("action_listen")]
     answered = DialogueStateTracker.from_events("gespraech-eins", start + [
         user("Was ist ASSKomm?", "ask_what_is_asskomm", 0.97), ActionExecuted("action_answer_knowledge"),
         BotUttered("ASSKomm ist die Allianz Sichere Sächsische Kommunen."), ActionExecuted("action_listen"),
@@ -369,7 +368,7 @@ def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, b
         page.get_by_role("row").filter(has_text="Formular abgeschickt").get_by_role("link").click()
         transcript = page.locator("table").inner_text()
         assert "ask_what_is_asskomm" in transcript and "0,97" in transcript and "join_form" in transcript
-        assert "Rückmeldung: Antwort hilfreich" in transcript and "action_feedback" not in transcript
+        assert "Rückmeldung: Antwort hilfreich" in transcript
         assert_accessible(page, "gespraech")
         # The misunderstood message, suggested as a training example with the right intent.
         page.goto(console["url"] + "/gespraeche?ergebnis=nicht+verstanden")

@@ -1,7 +1,6 @@
 """NLU quality on utterances never used for training (tests/nlu_heldout.yml)."""
 import pytest
 
-from bot.feedback import BUTTON_ONLY_INTENTS
 from bot.nlu_evaluation import IntentPredictor, evaluate, load_examples
 from tests.conftest import ROOT
 
@@ -25,7 +24,7 @@ def normalise(text: str) -> str:
 def test_heldout_set_is_large_and_separate_from_training(domain):
     heldout = load_examples(HELDOUT)
     assert len(heldout) >= 150
-    assert {i for _, i in heldout} == set(domain["intents"]) - BUTTON_ONLY_INTENTS
+    assert {i for _, i in heldout} == set(domain["intents"])
     training = {normalise(t) for t, _ in training_examples()}
     overlap = [t for t, _ in heldout if normalise(t) in training]
     assert not overlap, f"held-out utterances also in training data: {overlap}"
@@ -35,14 +34,8 @@ def test_every_intent_has_at_least_25_training_examples(domain):
     counts = {}
     for _, intent in training_examples():
         counts[intent] = counts.get(intent, 0) + 1
-    thin = {i: counts.get(i, 0) for i in set(domain["intents"]) - BUTTON_ONLY_INTENTS if counts.get(i, 0) < 25}
+    thin = {i: counts.get(i, 0) for i in domain["intents"] if counts.get(i, 0) < 25}
     assert not thin
-
-
-def test_button_only_intents_are_in_the_domain_and_never_learned(domain):
-    assert BUTTON_ONLY_INTENTS <= set(domain["intents"])
-    taught = {i for _, i in training_examples()} | {i for _, i in load_examples(HELDOUT)}
-    assert not BUTTON_ONLY_INTENTS & taught
 
 
 @pytest.fixture(scope="module")

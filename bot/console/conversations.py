@@ -259,8 +259,7 @@ def transcript(engine: Engine, sender_id: str) -> list[Turn]:
                                   intent.get("name") or "", intent.get("confidence")))
                 continue
             reply = row.type_name == "bot" and data.get("text")
-            action = row.type_name == "action" and row.action_name not in (
-                "action_listen", "action_session_start", feedback.FEEDBACK_ACTION)
+            action = row.type_name == "action" and row.action_name not in ("action_listen", "action_session_start")
             if (reply or action) and not turns:  # the bot speaks first (a greeting)
                 turns.append(Turn(_moment(row.timestamp)))
                 opening = 1

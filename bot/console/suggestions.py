@@ -14,7 +14,6 @@ from pathlib import Path
 import yaml
 
 from bot.config import PROJECT_ROOT
-from bot.feedback import BUTTON_ONLY_INTENTS
 
 HEADER = ["Zeitpunkt (UTC)", "vorgeschlagen von", "Intent", "Beispiel", "Gespräch", "erkannt als"]
 _lock = threading.Lock()
@@ -22,8 +21,7 @@ _lock = threading.Lock()
 
 def known_intents(domain: Path = PROJECT_ROOT / "domain.yml") -> list[str]:
     data = yaml.safe_load(domain.read_text(encoding="utf-8")) or {}
-    names = (name if isinstance(name, str) else next(iter(name)) for name in data.get("intents", []))
-    return sorted(name for name in names if name not in BUTTON_ONLY_INTENTS)  # no typed examples
+    return sorted(name if isinstance(name, str) else next(iter(name)) for name in data.get("intents", []))
 
 
 def suggest(path: Path, text: str, intent: str, recognised: str, sender_id: str, actor: str) -> None:
