@@ -32,9 +32,18 @@ def test_list_show_set_and_reset(admin):
     assert code == 0 and "Vorvereinbarung" in out
     code, out = admin("zeigen", "Dohna")
     assert "November 2026" in out and "admin" in out
+    # in the audit log the console's admins read, with before and after
+    from bot.console import audit
+    from bot.db import make_engine, make_session_factory
+
+    entry = audit.entries(make_session_factory(make_engine(get_settings().database)))[0]
+    assert (entry.actor, entry.action, entry.before) == ("Test", "kommune.status", None)
+    assert entry.after["status"] == "vorvereinbarung" and entry.after["source_title"] == "Schreiben der Stadt"
 
     code, out = admin("zuruecksetzen", "Dohna")
     assert code == 0
+    entry = audit.entries(make_session_factory(make_engine(get_settings().database)))[0]
+    assert entry.action == "kommune.zurueckgesetzt" and entry.actor.startswith("cli:") and entry.after is None
     code, out = admin("zeigen", "Dohna")
     assert "ASSKomm-Status: unbekannt" in out
 

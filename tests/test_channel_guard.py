@@ -150,9 +150,21 @@ def test_rasa_commands_and_overlong_messages_get_an_answer_instead_of_silence():
     assert canned_answer("x" * (MAX_MESSAGE_CHARS + 1)) == TOO_LONG
     for text in ("/restart", "/affirm", "/inform_commune{\"commune_ags\": \"14524300\"}", "Neustart bitte", "",
                  "/restarting",
+                 # the widget's "Hilfreich? Ja / Nein" (bot/feedback.py), exactly as asskomm-widget.js sends it
+                 '/feedback{"feedback_wert":"nein"}', '/feedback{"feedback_wert":"ja","feedback_bezug":"gespraech"}',
                  "/greet{", "/x{kein json}"):
         assert canned_answer(text) is None
     # entities no button sends: they would reach the slots unchecked (found by the long fuzz run)
     for text in ('/ask_commune_membership{"commune_ags": ["a", {"b": null}]}', '/inform_commune{"commune_ags": 1}',
                  '/request_join{"app_consent": true}', '/greet{"a": ["b"]}und noch Text', '/inform_commune@0.9{"commune_ags": {}}', '/greet{"a": "' + "x" * 300 + '"}'):
         assert canned_answer(text) == NOT_A_COMMAND, text
+
+
+def test_only_the_four_feedback_messages_of_the_widget_are_taken_as_feedback():
+    from bot import feedback
+
+    assert feedback.parse_payload('/feedback{"feedback_wert":"nein"}') == ("antwort", "nein")
+    assert feedback.parse_payload('/feedback{"feedback_wert":"ja","feedback_bezug":"gespraech"}') == ("gespraech", "ja")
+    for text in ('/feedback{"feedback_wert":"vielleicht"}', '/feedback{"feedback_wert":"ja","x":"Anna Muster"}',
+                 '/feedback', 'feedback ja', '/feedback{"feedback_wert":"ja"} und Text'):
+        assert feedback.parse_payload(text) is None, text  # goes to Rasa like any other message

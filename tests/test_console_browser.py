@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 import requests
 from argon2 import PasswordHasher
+from rasa_sdk.executor import CollectingDispatcher
 
+from bot import clock
 from bot.applications import store
+from bot.communes import seed
 from bot.config import Settings
-from bot.console import accounts, conversations
+from bot.console import accounts, audit, conversations
 from bot.db import make_engine, make_session_factory, migrate
 from tests.conftest import ROOT, free_port, service_answers
 
@@ -45,7 +48,14 @@ def write_conversations(tracker_url: str) -> None:
     sent, one not understood (with an e-mail address that the console must mask)."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     def user(text, intent, confidence):
@@ -54,9 +64,15 @@ def write_conversations(tracker_url: str) -> None:
                                        "text": text}, input_channel="rest")
 
     start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    # "Hilfreich? Ja" in the widget, as bot/channels/socketio.py stores it: the click, then reverted.
+    helpful = [UserUttered('/feedback{"feedback_wert":"ja"}', intent={"name": "feedback", "confidence": 1.0},
+                           parse_data={"intent": {"name": "feedback", "confidence": 1.0}, "text": "",
+                                       "entities": [{"entity": "feedback_wert", "value": "ja"}]}, input_channel="rest"),
+               UserUtteranceReverted(), ActionExecuted("action_listen")]
     answered = DialogueStateTracker.from_events("gespraech-eins", start + [
         user("Was ist ASSKomm?", "ask_what_is_asskomm", 0.97), ActionExecuted("action_answer_knowledge"),
         BotUttered("ASSKomm ist die Allianz Sichere Sächsische Kommunen."), ActionExecuted("action_listen"),
+        *helpful,
         user("Wir möchten beitreten", "request_join", 0.91), ActionExecuted("join_form"), ActiveLoop("join_form"),
         ActionExecuted("action_submit_application"), ActiveLoop(None), ActionExecuted("action_listen"),
     ])
@@ -93,6 +109,7 @@ def console(tmp_path_factory):
                         console_suggestions_file=var / "review" / "trainingsvorschlaege.csv")
     migrate(settings.database)
     sessions = make_session_factory(make_engine(settings.database))
+    seed.prepare(sessions, settings.knowledge_dir)  # as the action server does at its start
     with pytest.MonkeyPatch.context() as patch:  # cheap hashes: the real costs are tested in test_console_auth
         patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         for name, role in ROLES.items():
@@ -335,13 +352,17 @@ def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, b
         assert page.locator("#verstanden").inner_text() == "67 %"  # 2 of 3 messages understood
         assert "Schreiben Sie an [E-Mail] wegen blubb" in page.content()
         assert "1 / 1 / 0" in page.content()  # forms started / sent / cancelled
+        # the click is no message (67 % above) but feedback on an answer
+        assert page.locator("#rueckmeldung-antwort").inner_text() == "1 / 0, 100 % hilfreich"
+        assert page.locator("#rueckmeldung-gespraech").inner_text() == "0 / 0"
         assert_accessible(page, "statistik")
         with page.expect_download() as download:
             page.get_by_role("link", name="Zahlen je Tag und Kanal als CSV herunterladen").click()
         table = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
         today = datetime.now(timezone.utc).date().isoformat()
         assert table == ["Tag;Kanal;Gespräche;Nachrichten;nicht verstanden;Formulare begonnen;Formulare abgeschickt;"
-                         "Formulare abgebrochen", f"{today};rest;2;3;1;1;1;0"]
+                         "Formulare abgebrochen;Antwort hilfreich;Antwort nicht hilfreich;Gespräch hat geholfen;"
+                         "Gespräch hat nicht geholfen", f"{today};rest;2;3;1;1;1;0;1;0;0;0"]
         page.goto(console["url"] + "/gespraeche")
         page.get_by_label("Ergebnis").select_option("nicht verstanden")
         page.get_by_role("button", name="Anzeigen").click()
@@ -353,6 +374,7 @@ def test_analyst_sees_statistics_and_transcripts_but_not_applications(console, b
         page.get_by_role("row").filter(has_text="Formular abgeschickt").get_by_role("link").click()
         transcript = page.locator("table").inner_text()
         assert "ask_what_is_asskomm" in transcript and "0,97" in transcript and "join_form" in transcript
+        assert "Rückmeldung: Antwort hilfreich" in transcript
         assert_accessible(page, "gespraech")
         # The misunderstood message, suggested as a training example with the right intent.
         page.goto(console["url"] + "/gespraeche?ergebnis=nicht+verstanden")
@@ -399,6 +421,176 @@ def test_editor_sees_knowledge_with_old_sources_marked(console, browser):
         assert page.goto(console["url"] + "/gespraeche").status == 403
     finally:
         context.close()
+
+
+def test_knowledge_review_goes_by_the_bots_clock(console):
+    """ASSKOMM_TODAY (bot/clock.py) decides which Stand is older than 24 months, not the host's date."""
+    from bot.console import knowledge_view
+    from bot.knowledge import KnowledgeBase
+
+    entries = KnowledgeBase.from_directory(console["settings"].knowledge_dir).entries
+    stands = [s.stand for e in entries.values() for s in e.sources if s.stand != "undatiert"]
+    newest = max(knowledge_view.latest_day(s) for s in stands)
+    settings = console["settings"].copy(update={"today": newest.replace(year=newest.year + 3).isoformat()})
+    later = knowledge_view.entries(settings.knowledge_dir, clock.today(settings))
+    assert all(row.needs_review for row in later)  # three years on, every source is due
+    now = knowledge_view.entries(settings.knowledge_dir, newest)
+    assert not all(row.needs_review for row in now)
+
+
+def membership_answer(settings: Settings, question: str) -> str:
+    """What the bot's commune action answers, reading the database the console wrote."""
+    import actions.communes as commune_actions
+    from bot.communes.service import open_repository
+    from tests.conftest import make_tracker
+
+    repository = open_repository(settings, prepare=False)
+    dispatcher = CollectingDispatcher()
+    action = commune_actions.ActionAnswerCommune().run(dispatcher, make_tracker(question, "ask_commune_membership"), {})
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        patch.setattr(commune_actions, "shared_repository", lambda: repository)
+        pool.submit(asyncio.run, action).result()
+    return dispatcher.messages[0]["text"]
+
+
+def test_editor_changes_a_membership_and_the_bot_answers_with_it_at_once(console, browser):
+    settings = console["settings"]
+    assert "24.11.2026" not in membership_answer(settings, "Ist Dohna dabei?")
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "rita", "/kommunen")
+        assert_accessible(page, "kommunen")
+        page.get_by_label("Name der Kommune").fill("dohna")
+        page.get_by_role("button", name="Suchen").click()
+        page.get_by_role("link", name="Dohna", exact=True).click()
+        page.get_by_label("Status", exact=True).select_option("kooperationsvereinbarung")
+        page.get_by_label("Datum der Vereinbarung").fill("2026-11-24")
+        page.get_by_label("Titel der Quelle").fill("Mitteilung des LPR an die Konsole")
+        page.get_by_label("Stand der Quelle").fill("")
+        page.locator("#source_stand").evaluate("e => e.removeAttribute('required')")  # the server checks too
+        page.get_by_role("button", name="Status speichern").click()
+        assert page.get_by_role("alert").is_visible() and "Stand" in page.get_by_role("alert").inner_text()
+        assert "24.11.2026" not in membership_answer(settings, "Ist Dohna dabei?")  # nothing stored
+        assert_accessible(page, "kommune-fehler")
+        page.get_by_label("Stand der Quelle").fill("2026-11-24")
+        page.get_by_label("Adresse (URL").fill("https://www.lpr.sachsen.de/")
+        page.get_by_role("button", name="Status speichern").click()
+        assert page.get_by_text("Der Bot antwortet ab sofort damit.").is_visible()
+        assert "Kooperationsvereinbarung unterzeichnet" in page.locator(".history").inner_text()
+        assert_accessible(page, "kommune")
+        answer = membership_answer(settings, "Ist Dohna dabei?")  # no restart, no training
+        assert "24.11.2026" in answer and "Mitteilung des LPR an die Konsole" in answer
+        entry = next(e for e in audit.entries(make_session_factory(make_engine(settings.database)))
+                     if e.action == "kommune.status")
+        assert entry.actor == "rita" and entry.after["status"] == "kooperationsvereinbarung"
+        assert entry.after["source_stand"] == "2026-11-24" and entry.before != entry.after
+
+        page.get_by_role("button", name="Änderung zurücknehmen").click()  # as `bot.admin zuruecksetzen`
+        assert page.get_by_text("Dohna: Es gilt wieder die Wissensdatei.").is_visible()
+        assert "Änderung zurückgenommen" in page.locator(".history").inner_text()
+        assert page.get_by_role("button", name="Änderung zurücknehmen").count() == 0
+        assert "24.11.2026" not in membership_answer(settings, "Ist Dohna dabei?")
+        reset = audit.entries(make_session_factory(make_engine(settings.database)), target=entry.target)[0]
+        assert (reset.actor, reset.action, reset.after) == ("rita", "kommune.zurueckgesetzt", None)
+        assert reset.before["source_title"] == "Mitteilung des LPR an die Konsole"
+    finally:
+        context.close()
+
+
+def test_analyst_may_not_change_memberships(console):
+    client = requests.Session()
+    token = client.get(console["url"] + "/anmelden", timeout=10).text.split('name="csrftoken" value="', 1)[1].split('"', 1)[0]
+    client.post(console["url"] + "/anmelden", timeout=10, data={"name": "armin", "passwort": PASSWORDS["armin"],
+                                                               "csrftoken": token})
+    assert client.get(console["url"] + "/kommunen", timeout=10).status_code == 403
+    refused = client.post(console["url"] + "/kommunen/14524300", timeout=10, data={
+        "status": "unbekannt", "source_title": "Fälschung", "source_stand": "2026", "csrftoken": token})
+    assert refused.status_code == 403 and "Keine Berechtigung" in refused.text
+    assert "Fälschung" not in membership_answer(console["settings"], "Ist Werdau dabei?")
+    assert "Kooperationsvereinbarung" in membership_answer(console["settings"], "Ist Werdau dabei?")
+
+
+def test_lists_come_in_pages_that_keep_the_filters(console, browser):
+    context = browser.new_context(locale="de-DE", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, console, "admin")
+        page.goto(console["url"] + "/anfragen?pro_seite=1&kommune=")
+        pages = page.get_by_role("navigation", name="Seiten")
+        assert "Seite 1 von 2 (1–1 von 2)" in pages.inner_text()
+        assert page.locator("tbody tr").count() == 1 and console["mailed"] in page.locator("tbody").inner_text()
+        assert_accessible(page, "anfragen-seiten")
+        pages.get_by_role("link", name="Nächste Seite").click()
+        assert console["reference"] in page.locator("tbody").inner_text()
+        assert "seite=2" in page.url and "kommune=" in page.url  # the filter stays
+        assert pages.get_by_role("link", name="Nächste Seite").count() == 0
+        page.goto(console["url"] + "/anfragen?seite=99&pro_seite=1")  # past the end: the last page
+        assert "Seite 2 von 2" in page.get_by_role("navigation", name="Seiten").inner_text()
+        page.goto(console["url"] + "/anfragen")  # 2 of 50: one page, no navigation
+        assert page.get_by_role("navigation", name="Seiten").count() == 0
+        page.goto(console["url"] + "/gespraeche?pro_seite=1")
+        assert "Seite 1 von 2" in page.get_by_role("navigation", name="Seiten").inner_text()
+        assert page.locator("tbody tr").count() == 1
+    finally:
+        context.close()
+
+
+def test_admin_creates_resets_and_deactivates_users_in_the_browser(console, browser):
+    new_password = "Neue-Redaktion-2026"
+    admin_context, nina_context = browser.new_context(locale="de-DE", bypass_csp=True), browser.new_context(locale="de-DE")
+    page, nina = admin_context.new_page(), nina_context.new_page()
+    try:
+        log_in(page, console, "admin", "/benutzer")
+        assert_accessible(page, "benutzer")
+        page.get_by_label("Benutzername").fill("Nina")
+        page.get_by_label("Rolle").select_option("redaktion")
+        page.get_by_label("Passwort", exact=True).fill(new_password)
+        page.get_by_label("Passwort wiederholen").fill(new_password + "x")
+        page.get_by_role("button", name="Benutzer anlegen").click()
+        assert page.get_by_text("Nicht geändert: Die Passwörter stimmen nicht überein.").is_visible()
+        page.get_by_label("Benutzername").fill("Nina")
+        page.get_by_label("Rolle").select_option("redaktion")  # no default: an admin is never made by mistake
+        page.get_by_label("Passwort", exact=True).fill(new_password)
+        page.get_by_label("Passwort wiederholen").fill(new_password)
+        page.get_by_role("button", name="Benutzer anlegen").click()
+        assert page.get_by_text("Benutzer nina angelegt.").is_visible()
+        assert "Redaktion" in page.get_by_role("row").filter(has_text="nina").inner_text()
+
+        def nina_logs_in(password: str) -> bool:
+            nina.goto(console["url"] + "/anmelden?weiter=/kommunen")
+            nina.get_by_label("Benutzername").fill("nina")
+            nina.get_by_label("Passwort").fill(password)
+            nina.get_by_role("button", name="Anmelden").click()
+            return nina.get_by_role("heading", name="Kommunen und ASSKomm-Status").count() == 1
+
+        assert nina_logs_in(new_password)
+        page.get_by_role("button", name="Deaktivieren (nina)").click()
+        assert page.get_by_text("Benutzer nina deaktiviert.").is_visible()
+        assert "<h1>Anmelden</h1>" in nina.goto(console["url"] + "/kommunen").text()  # her session ends too
+        assert not nina_logs_in(new_password)
+        row = page.get_by_role("row").filter(has_text="nina")
+        row.get_by_label("Neues Passwort für nina").fill("Wieder-Da-2026-nina")
+        row.get_by_label("Wiederholen", exact=True).fill("Wieder-Da-2026-nina")
+        page.get_by_role("button", name="Passwort setzen für nina").click()
+        assert page.get_by_text("Neues Passwort für nina gesetzt").is_visible()
+        assert nina_logs_in("Wieder-Da-2026-nina")
+        assert page.get_by_role("button", name="Deaktivieren (admin)").count() == 0  # not oneself
+        page.goto(console["url"] + "/protokoll")
+        log = page.locator("table").last.inner_text()
+        for action in ("benutzer.angelegt", "benutzer.deaktiviert", "benutzer.passwort"):
+            assert f"{action}\tbenutzer:nina" in log, action
+        # role redaktion: no user management, not even by a forged POST with a valid token
+        assert nina.goto(console["url"] + "/benutzer").status == 403
+        token = nina.locator('input[name="csrftoken"]').first.input_value()
+        refused = nina.request.post(console["url"] + "/benutzer/anlegen", form={
+            "csrftoken": token, "name": "mallory", "rolle": "admin", "passwort": "x" * 20, "passwort2": "x" * 20})
+        assert refused.status == 403
+        assert "mallory" not in [u.name for u in accounts.all_users(
+            make_session_factory(make_engine(console["settings"].database)))]
+    finally:
+        admin_context.close()
+        nina_context.close()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -1,5 +1,6 @@
 """Retention, deletion requests, the privacy notice and log redaction, without Rasa: the
 tables Rasa's SQL tracker store writes, on SQLite and PostgreSQL."""
+import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -169,3 +170,26 @@ def test_log_lines_lose_addresses_and_numbers(caplog):
     assert "bm@dohna.example" not in caplog.text and "1234567" not in caplog.text
     assert "[E-Mail]" in caplog.text and "[Telefon]" in caplog.text
     assert scrub_text("ASK-2026-000042 am 2026-11-30 10:00 von 127.0.0.1") == "ASK-2026-000042 am 2026-11-30 10:00 von 127.0.0.1"
+
+
+def test_feedback_clicked_in_a_form_is_kept_in_its_fixed_words_only():
+    """"Hilfreich? Ja" during a form is no form answer: the console must still read it, but a
+    hand-typed /feedback with more in it stores nothing beyond the fixed words."""
+    def click(text, entities):
+        return {"event": "user", "text": text,
+                "parse_data": {"text": text, "intent": {"name": "feedback", "confidence": 1.0}, "entities": entities}}
+
+    value = {"entity": "feedback_wert", "value": "nein", "start": 9, "end": 34}
+    events = [
+        {"event": "active_loop", "name": "join_form"},
+        {"event": "slot", "name": "requested_slot", "value": "app_contact_name"},
+        click('/feedback{"feedback_wert":"nein"}', [value]),
+        click('/feedback{"feedback_wert":"nein","name":"Anna Muster"}',
+              [value, {"entity": "name", "value": "Anna Muster"}]),
+        click('/feedback{"feedback_wert":"Anna Muster"}', [{"entity": "feedback_wert", "value": "Anna Muster"}]),
+    ]
+    kept, typed, invalid = redact_events(events)[2:]
+    assert kept == events[2]
+    assert typed["text"] == '/feedback{"feedback_wert":"nein"}' and "Anna" not in json.dumps(typed)
+    assert typed["parse_data"]["entities"] == [value]
+    assert invalid["text"] == "[Name]" and invalid["parse_data"]["entities"] == []

@@ -10,6 +10,7 @@ import http.server
 import json
 import sqlite3
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -730,3 +731,114 @@ def test_the_leichte_sprache_toggle_switches_the_answers_and_back(widget_bot, br
         problems.assert_none()
     finally:
         ctx.close()
+
+
+# ---------------------------------------------------------------- feedback, seen in the staff console
+
+
+def feedback_events(settings: Settings, session_id: str) -> list[tuple]:
+    """The stored user events of intent `feedback` (type, intent, text) and the revert after each."""
+    with sqlite3.connect(settings.var_dir / "tracker.db") as db:
+        rows = db.execute("select type_name, intent_name, data from events where sender_id = ? order by id",
+                          (session_id,)).fetchall()
+    return [(kind, intent, json.loads(data).get("text")) for kind, intent, data in rows
+            if intent == "feedback" or kind == "rewind"]
+
+
+def test_feedback_is_stored_with_the_conversation_and_shown_in_the_console(widget_bot, browser):
+    """"Hilfreich? Ja / Nein" after each answer and "Hat Ihnen das Gespräch geholfen?" on closing,
+    clicked with keyboard and mouse; the dialogue (here a form) goes on as if nothing was sent,
+    and the staff console shows the feedback in the list, the transcript and the statistics."""
+    from argon2 import PasswordHasher
+    from playwright.sync_api import expect
+
+    from bot.console import accounts
+    from bot.db import make_engine, make_session_factory, migrate
+    from tests.test_console_browser import console_running
+
+    settings, _ = widget_bot
+    ctx = browser.new_context(viewport=DESKTOP, locale="de-DE", bypass_csp=True)  # bypass: inject axe
+    try:
+        page, problems = open_demo(ctx, settings)
+        open_chat(page)
+        ask(page, "Was ist ASSKomm?", "Quelle")
+        no = page.get_by_role("button", name="Nein, diese Antwort war nicht hilfreich")
+        expect(no).to_have_count(1)  # the greeting before the first question is no answer
+        no.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status").filter(has_text="Danke für Ihre Rückmeldung.")).to_have_count(1)
+        expect(no).to_have_count(0)  # one click per answer
+        assert focused(page)["tag"] == "textarea"
+
+        ask(page, "Wir möchten als Gemeinde Großharthau beitreten", "Wie ist Ihr Name")
+        page.wait_for_timeout(1000)  # all parts of the answer are in
+        answers = bot_messages(page).count()
+        page.get_by_role("button", name="Ja, diese Antwort war hilfreich").last.click()
+        expect(page.get_by_role("status").filter(has_text="Danke für Ihre Rückmeldung.")).to_have_count(2)
+        page.wait_for_timeout(2000)
+        assert page.locator(".ak-msg--user").count() == 2  # the click is no message of the user ...
+        assert bot_messages(page).count() == answers  # ... and the bot does not answer it
+        ask(page, "Anna Muster", "Funktion")  # the form goes on: the name is still the one asked for
+
+        page.keyboard.press("Escape")
+        question = page.get_by_role("region", name="Hat Ihnen das Gespräch geholfen?")
+        expect(question).to_be_visible()
+        assert focused(page).get("cls") == "ak-launcher"
+        assert not [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert focused(page)["text"] == "Nein"
+        page.keyboard.press(" ")
+        expect(question.get_by_role("status")).to_have_text("Danke für Ihre Rückmeldung.")
+        expect(question.get_by_role("button", name="Nein, das Gespräch hat nicht geholfen")).to_be_hidden()
+        session_id = stored_state(page)["sessionId"]
+        assert stored_state(page)["conversationFeedback"] == "nein"
+        page.get_by_role("button", name="Chat öffnen").click()
+        expect(question).to_be_hidden()
+        page.keyboard.press("Escape")
+        expect(question).to_be_hidden()  # asked once per conversation
+        problems.assert_none()
+    finally:
+        ctx.close()
+
+    for _ in range(40):  # Rasa saves the tracker after the action
+        stored = feedback_events(settings, session_id)
+        if len(stored) >= 6:
+            break
+        time.sleep(0.25)
+    assert stored == [
+        ("user", "feedback", '/feedback{"feedback_wert":"nein"}'), ("rewind", None, None),
+        ("user", "feedback", '/feedback{"feedback_wert":"ja"}'), ("rewind", None, None),
+        ("user", "feedback", '/feedback{"feedback_wert":"nein","feedback_bezug":"gespraech"}'), ("rewind", None, None),
+    ]
+
+    console_settings = settings.copy(update={"console_port": free_port()})
+    migrate(console_settings.database)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        accounts.create_user(make_session_factory(make_engine(console_settings.database)), "armin", "auswertung",
+                             "Auswertung-2026-gut", actor="test")
+    with console_running(console_settings) as url:
+        ctx = browser.new_context(locale="de-DE")
+        try:
+            page = ctx.new_page()
+            page.goto(url + "/anmelden?weiter=/gespraeche")
+            page.get_by_label("Benutzername").fill("armin")
+            page.get_by_label("Passwort").fill("Auswertung-2026-gut")
+            page.get_by_role("button", name="Anmelden").click()
+            page.get_by_label("Ergebnis").select_option("negative Rückmeldung")
+            page.get_by_role("button", name="Anzeigen").click()
+            rows = page.locator("tbody tr")
+            expect(rows).to_have_count(1)
+            row = rows.first.inner_text()
+            assert "1 × Antwort hilfreich" in row and "1 × Antwort nicht hilfreich" in row
+            assert "1 × Gespräch hat nicht geholfen" in row
+            rows.first.get_by_role("link").click()
+            transcript = page.locator("table").inner_text()
+            assert "Rückmeldung: Antwort nicht hilfreich" in transcript and "feedback" not in transcript
+            assert "[Name]" in transcript and "Anna Muster" not in transcript  # the form answer stays masked
+            page.goto(url + "/statistik")
+            assert page.locator("#rueckmeldung-antwort").inner_text().startswith("1 / 1, 50 % hilfreich")
+            assert page.locator("#rueckmeldung-gespraech").inner_text().startswith("0 / 1, 0 % hilfreich")
+        finally:
+            ctx.close()

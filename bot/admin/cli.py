@@ -1,5 +1,6 @@
 """Staff commands on the commune database. Changes take effect for the next question at
-once: the action server reads memberships from the database on every answer.
+once: the action server reads memberships from the database on every answer. `setzen` is
+written to the audit log (before/after) that admins read in the staff console.
 
     python -m bot.admin kommunen-import datei.csv
     python -m bot.admin mitglieder [--landkreis Zwickau] [--status kooperationsvereinbarung]
@@ -165,10 +166,9 @@ def _quote_in_knowledge(ags: str) -> str | None:
 
 def cmd_set(repository, args) -> int:
     ags = resolve(repository, args.kommune)
-    fact = MembershipFact(
-        ags=ags, status=args.status, agreement_date=args.datum, via=args.ueber,
+    fact = MembershipFact.from_staff(
+        ags, args.status, args.quelle, args.stand, source_url=args.url, agreement_date=args.datum, via=args.ueber,
         prevention_council=args.praeventionsrat, note=args.notiz,
-        source={"title": args.quelle, "url": args.url, "stand": args.stand},
     )
     repository.set_membership(fact, changed_by=args.von)
     print(f"Gespeichert: {repository.info(ags).commune.name_short} → {STATUSES[args.status]}")
@@ -177,10 +177,9 @@ def cmd_set(repository, args) -> int:
 
 def cmd_reset(repository, args) -> int:
     ags = resolve(repository, args.kommune)
-    if not repository.reset_to_knowledge(ags):
+    if not repository.reset_to_knowledge(ags, _cli_actor(), get_settings().knowledge_dir / "communes" / "memberships.yml"):
         print("Keine Änderung durch Mitarbeitende vorhanden.")
         return 1
-    seed.sync_memberships(repository.sessions, get_settings().knowledge_dir / "communes" / "memberships.yml")
     print("Zurückgesetzt; es gilt wieder die Wissensdatei.")
     return 0
 

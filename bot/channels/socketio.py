@@ -7,6 +7,8 @@ browser's socket never joins the session's room and every bot reply is silently 
 channel registers the same `session_request` handler with the call awaited; everything else
 (protocol, events, paths) is Rasa's own, so widgets such as rasa-webchat keep working.
 Two questions in one message are answered one after the other (bot/channels/splitting.py).
+The widget's "Hilfreich? Ja / Nein" (bot/feedback.py) is stored with the conversation here and
+never reaches the dialogue.
 WebSockets are not covered by the browser's CORS rules: any website could open one to the
 bot in a visitor's name. So `connect` checks the page's Origin (bot/channels/guard.py), and
 each user message passes the flood limits and a shape check before Rasa's handler sees it.
@@ -20,8 +22,11 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted, UserUttered
 from sanic import Blueprint
 
+from bot import feedback
 from bot.channels.guard import MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address, origin_allowed
 from bot.channels.splitting import answering_each_question
 from bot.config import get_settings
@@ -89,12 +94,39 @@ class SocketIOChannel(SocketIOInput):
                 log.warning("socket.io: zu viele Nachrichten (Absender oder Adresse), Nachricht nicht verarbeitet")
                 await self._reply(sid, SLOW_DOWN)
                 return
+            given = feedback.parse_payload(data.get("message", ""))
+            if given:
+                await self._store_feedback(sid, str(sender), *given)
+                return
             await rasa_message(sid, data)
 
         sio.on("connect", connect, namespace=self.namespace)
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return blueprint
+
+    async def _store_feedback(self, sid: Text, sender: str, subject: str, value: str) -> None:
+        """Appends the click to the stored conversation and takes it back for the dialogue
+        (Rasa's UserUtteranceReverted, as its own fallback does), under the conversation's lock
+        like any message. No reply: the widget thanks the user itself. The NLU and the dialogue
+        model never see it, so it needs no intent in domain.yml and no training."""
+        request = _environ(self.sio, sid).get("sanic.request")
+        agent = getattr(getattr(getattr(request, "app", None), "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            log.warning("socket.io: Rückmeldung nicht gespeichert (kein Tracker-Store)")
+            return
+        text = feedback.payload(subject, value)
+        entities = [{"entity": name, "value": v} for name, v in feedback.entities(subject, value)]
+        intent = {"name": feedback.FEEDBACK_INTENT, "confidence": 1.0}
+        async with agent.lock_store.lock(sender):
+            tracker = await agent.tracker_store.get_or_create_tracker(sender)
+            tracker.update(UserUttered(text, intent=intent, entities=entities, input_channel=self.name(),
+                                       parse_data={"text": text, "intent": intent, "entities": entities}))
+            tracker.update(UserUtteranceReverted())
+            # The revert also drops the listen before the click: listening again restores the
+            # state the next message expects (as the processor does after a reverting action).
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await agent.tracker_store.save(tracker)
 
     async def _reply(self, sid: Text, text: str) -> None:
         await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)

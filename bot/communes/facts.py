@@ -55,6 +55,19 @@ class MembershipFact(BaseModel, extra=Extra.forbid):
             raise ValueError(f"prevention_council muss ja, nein oder unbekannt sein, nicht {value!r}")
         return value
 
+    @classmethod
+    def from_staff(cls, ags: str, status: str, source_title: str, source_stand: str, source_url: str = "",
+                   agreement_date: str = "", via: str = "", prevention_council: str = "unbekannt",
+                   note: str = "") -> "MembershipFact":
+        """A fact as staff enter it (`bot.admin setzen`, the console's form): the source's title
+        and Stand are required, empty fields mean "not given"."""
+        def given(value: Optional[str]) -> Optional[str]:
+            return (value or "").strip() or None
+
+        return cls(ags=ags, status=status, agreement_date=given(agreement_date), via=given(via),
+                   prevention_council=given(prevention_council) or "unbekannt", note=given(note),
+                   source={"title": source_title or "", "url": given(source_url), "stand": (source_stand or "").strip()})
+
     @validator("agreement_date", pre=True)
     def _agreement_date(cls, value) -> Optional[str]:
         if value is None or value == "":

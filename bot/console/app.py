@@ -34,8 +34,12 @@ from starlette.templating import Jinja2Templates
 from bot.applications.mail import SmtpSettings, deliver_pending
 from bot.applications.models import Application, OutboxMessage
 from bot.applications.store import KINDS, STATUSES
+from bot.clock import today
+from bot.communes.facts import COUNCIL, MembershipFact
+from bot.communes.facts import STATUSES as MEMBERSHIP_STATUSES
+from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
-from bot.console import accounts, audit, conversations, export, knowledge_view, suggestions, workflow
+from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +48,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
        "frame-ancestors 'none'; base-uri 'none'")
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may)
+templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may,
+                             min_password=accounts.MIN_PASSWORD_LENGTH)
 
 
 def secret_key(settings: Settings) -> str:
@@ -75,6 +80,8 @@ class Console:
         self.settings = settings
         migrate(settings.database)
         self.sessions = make_session_factory(make_engine(settings.database))
+        # The table the action server reads on every answer: a change here is live at once.
+        self.communes = CommuneRepository(self.sessions)
         self._tracker: Optional[Engine] = None
 
     @property
@@ -128,8 +135,9 @@ class Console:
     async def applications(self, request: Request) -> Response:
         filters = application_filters(request)
         rows = workflow.find(self.sessions, filters)
-        return self.render(request, "anfragen.html", {"rows": rows, "filters": filters,
-                                                       "query": urlencode(dict(request.query_params))})
+        filter_query = {k: v for k, v in request.query_params.items() if k not in ("seite", "pro_seite")}
+        return self.render(request, "anfragen.html", {"page": paging.paginate(rows, request.query_params),
+                                                       "filters": filters, "query": urlencode(filter_query)})
 
     async def application(self, request: Request) -> Response:
         reference = request.path_params["reference"]
@@ -199,9 +207,11 @@ class Console:
         channel, outcome = request.query_params.get("kanal", ""), request.query_params.get("ergebnis", "")
         rows = conversations.conversations(self.tracker, day_from, day_to, channel) if self.tracker else []
         rows = [r for r in rows if not outcome or r.outcome == outcome]
-        return self.render(request, "gespraeche.html", {"rows": rows, "day_from": day_from, "day_to": day_to,
+        return self.render(request, "gespraeche.html", {"page": paging.paginate(rows, request.query_params),
+                                                         "day_from": day_from, "day_to": day_to,
                                                          "channel": channel, "outcome": outcome,
-                                                         "outcomes": conversations.OUTCOMES})
+                                                         "outcomes": conversations.OUTCOMES,
+                                                         "feedback_labels": conversations.FEEDBACK_LABELS})
 
     async def conversation(self, request: Request) -> Response:
         sender_id = request.query_params.get("id", "")
@@ -233,6 +243,7 @@ class Console:
         day_from, day_to = date_range(request)
         stats = conversations.statistics(self.tracker, day_from, day_to) if self.tracker else None
         return self.render(request, "statistik.html", {"stats": stats, "day_from": day_from, "day_to": day_to,
+                                                        "feedback_subjects": conversations.FEEDBACK_SUBJECTS,
                                                         "chart": bar_chart(stats) if stats else None})
 
     async def statistics_csv(self, request: Request) -> Response:
@@ -246,7 +257,7 @@ class Console:
     async def knowledge(self, request: Request) -> Response:
         only_review = request.query_params.get("pruefen") == "1"
         try:
-            rows, error = knowledge_view.entries(self.settings.knowledge_dir), ""
+            rows, error = knowledge_view.entries(self.settings.knowledge_dir, today(self.settings)), ""
         except ValueError as problem:  # KnowledgeError: the editors must see why, not a 500
             rows, error = [], str(problem)
         return self.render(request, "wissen.html", {
@@ -254,9 +265,109 @@ class Console:
             "review_count": sum(r.needs_review for r in rows), "error": error,
             "months": knowledge_view.REVIEW_AFTER_MONTHS})
 
+    async def commune_list(self, request: Request) -> Response:
+        text = request.query_params.get("name", "")[:120]
+        return self.render(request, "kommunen.html", {"rows": self.communes.search(text), "name": text,
+                                                       "statuses": MEMBERSHIP_STATUSES})
+
+    async def commune(self, request: Request) -> Response:
+        info = self.communes.info(request.path_params["ags"])
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        return self.render(request, "kommune.html", {**self._commune_context(info), "values": membership_values(info)})
+
+    async def change_commune(self, request: Request) -> Response:
+        """Same rules as `bot.admin setzen` (MembershipFact.from_staff); the repository writes the
+        audit entry with before and after."""
+        info = self.communes.info(request.path_params["ags"])
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        form = await request.form()
+        values = {name: str(form.get(name, ""))[:600] for name in MEMBERSHIP_FIELDS}
+        try:
+            fact = MembershipFact.from_staff(info.commune.ags, **values)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError
+            return self.render(request, "kommune.html", {**self._commune_context(info), "values": values,
+                                                          "errors": validation_messages(error)}, 422)
+        self.communes.set_membership(fact, changed_by=request.state.user.name)
+        request.session["notice"] = (f"Gespeichert: {info.commune.name_short} – {MEMBERSHIP_STATUSES[fact.status]}. "
+                                     "Der Bot antwortet ab sofort damit.")
+        return RedirectResponse(f"/kommunen/{info.commune.ags}", status_code=303)
+
+    async def reset_commune(self, request: Request) -> Response:
+        """As `bot.admin zuruecksetzen`: the staff change goes, the knowledge file applies again."""
+        ags = request.path_params["ags"]
+        info = self.communes.info(ags)
+        if info is None:
+            return self.render(request, "fehler.html", {"title": "Nicht gefunden",
+                                                        "message": "Diese Kommune gibt es nicht."}, 404)
+        done = self.communes.reset_to_knowledge(ags, request.state.user.name,
+                                                self.settings.knowledge_dir / "communes" / "memberships.yml")
+        request.session["notice"] = (f"{info.commune.name_short}: Es gilt wieder die Wissensdatei." if done
+                                     else "Keine Änderung durch Mitarbeitende vorhanden.")
+        return RedirectResponse(f"/kommunen/{ags}", status_code=303)
+
+    def _commune_context(self, info) -> dict:
+        return {"info": info, "statuses": MEMBERSHIP_STATUSES, "councils": COUNCIL,
+                "history": audit.entries(self.sessions, target=f"kommune:{info.commune.ags}", limit=50)}
+
+    async def users(self, request: Request) -> Response:
+        return self.render(request, "benutzer.html", {"users": accounts.all_users(self.sessions)})
+
+    async def change_user(self, request: Request) -> Response:
+        """Create, new password, deactivate: accounts.py's functions, as `bot.admin benutzer-*` uses them."""
+        form = await request.form()
+        action, name = request.path_params["action"], str(form.get("name", ""))[:80]
+        password = str(form.get("passwort", ""))[:1000]
+        actor = request.state.user.name
+        try:
+            if action in ("anlegen", "passwort") and password != str(form.get("passwort2", ""))[:1000]:
+                raise ValueError("Die Passwörter stimmen nicht überein.")
+            if action == "anlegen":
+                await run_in_threadpool(accounts.create_user, self.sessions, name, str(form.get("rolle", "")), password,
+                                        actor)
+                notice = f"Benutzer {name.strip().lower()} angelegt."
+            elif action == "passwort":
+                await run_in_threadpool(accounts.set_password, self.sessions, name, password, actor)
+                notice = f"Neues Passwort für {name.strip().lower()} gesetzt; eine Sperre ist aufgehoben."
+            elif action == "deaktivieren" and name.strip().lower() != actor:
+                accounts.deactivate(self.sessions, name, actor)
+                notice = f"Benutzer {name.strip().lower()} deaktiviert."
+            else:
+                raise ValueError("Das eigene Konto lässt sich hier nicht deaktivieren."
+                                 if action == "deaktivieren" else "Unbekannte Aktion.")
+        except ValueError as error:
+            notice = f"Nicht geändert: {error}"
+        request.session["notice"] = notice
+        return RedirectResponse("/benutzer", status_code=303)
+
     async def audit_log(self, request: Request) -> Response:
         return self.render(request, "protokoll.html", {"entries": audit.entries(self.sessions, limit=500),
                                                         "users": accounts.all_users(self.sessions)})
+
+
+MEMBERSHIP_FIELDS = ("status", "agreement_date", "via", "prevention_council", "note", "source_title", "source_url",
+                     "source_stand")
+
+
+def membership_values(info) -> dict:
+    """The form's values: the stored membership, or empty fields for a commune without one."""
+    m = info.membership
+    return {name: (getattr(m, name, None) or "") if m else "" for name in MEMBERSHIP_FIELDS} | (
+        {} if m else {"status": "unbekannt", "prevention_council": "unbekannt"})
+
+
+def validation_messages(error: ValueError) -> list[str]:
+    """pydantic's errors as German lines for the form ('Quelle, Stand: …')."""
+    labels = {"status": "Status", "agreement_date": "Datum der Vereinbarung", "via": "über",
+              "prevention_council": "Präventionsrat", "note": "Notiz", "source": "Quelle", "title": "Titel",
+              "url": "Adresse (URL)", "stand": "Stand"}
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return [str(error)]
+    return [", ".join(labels.get(str(part), str(part)) for part in e["loc"]) + ": " + e["msg"] for e in errors()]
 
 
 def safe_next(target: Optional[str]) -> str:
@@ -326,7 +437,14 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/statistik", page(console.statistics, "statistik")),
         Route("/statistik/export.csv", page(console.statistics_csv, "statistik")),
         Route("/wissen", page(console.knowledge, "wissen")),
+        Route("/kommunen", page(console.commune_list, "wissen")),
+        Route("/kommunen/{ags:str}", page(console.commune, "wissen"), methods=["GET"]),
+        Route("/kommunen/{ags:str}", page(console.change_commune, "wissen"), methods=["POST"]),
+        Route("/kommunen/{ags:str}/zuruecksetzen", page(console.reset_commune, "wissen"), methods=["POST"]),
         Route("/protokoll", page(console.audit_log, "protokoll")),
+        # Users are the admins' business like the audit log: the same area.
+        Route("/benutzer", page(console.users, "protokoll")),
+        Route("/benutzer/{action:str}", page(console.change_user, "protokoll"), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def not_found(request: Request, _error) -> Response:

@@ -16,6 +16,7 @@ from typing import Optional
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.engine import Engine
 
+from bot import feedback
 from bot.applications.forms import FORM_KINDS
 from bot.config import Settings
 
@@ -56,9 +57,12 @@ class Conversation:
     forms_completed: int = 0
     forms_cancelled: int = 0
     intents: Counter = field(default_factory=Counter)
+    feedback: Counter = field(default_factory=Counter)  # (subject, value) → clicks in the widget
 
     @property
     def outcome(self) -> str:
+        if self.feedback[(feedback.ANSWER, "nein")] or self.feedback[(feedback.CONVERSATION, "nein")]:
+            return NEGATIVE
         if self.forms_completed:
             return "Formular abgeschickt"
         if self.forms_cancelled:
@@ -68,8 +72,13 @@ class Conversation:
         return "beantwortet"
 
 
+NEGATIVE = "negative Rückmeldung"  # "nicht hilfreich" in the widget; first, so it is never hidden
 OUTCOMES = ("beantwortet", "teils nicht verstanden", "nicht verstanden", "Formular abgeschickt",
-            "Formular abgebrochen")
+            "Formular abgebrochen", NEGATIVE)
+FEEDBACK_LABELS = {(feedback.ANSWER, "ja"): "Antwort hilfreich", (feedback.ANSWER, "nein"): "Antwort nicht hilfreich",
+                   (feedback.CONVERSATION, "ja"): "Gespräch hat geholfen",
+                   (feedback.CONVERSATION, "nein"): "Gespräch hat nicht geholfen"}
+FEEDBACK_SUBJECTS = ((feedback.ANSWER, "Antworten"), (feedback.CONVERSATION, "Gespräche"))
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Turn:
     confidence: Optional[float] = None
     actions: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)  # FEEDBACK_LABELS given after this turn
 
 
 @dataclass
@@ -95,10 +105,16 @@ class Statistics:
     forms_started: int
     forms_completed: int
     forms_cancelled: int
+    feedback: Counter  # (subject, value) → clicks
 
     @property
     def understood_share(self) -> Optional[float]:
         return 1 - self.fallbacks / self.messages if self.messages else None
+
+    def feedback_score(self, subject: str) -> Optional[float]:
+        """Share of "ja" among the clicks about answers or about whole conversations."""
+        yes, no = self.feedback[(subject, "ja")], self.feedback[(subject, "nein")]
+        return yes / (yes + no) if yes + no else None
 
 
 def _moment(timestamp: Optional[float]) -> datetime:
@@ -144,6 +160,10 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
             talk.last = moment
             if row.type_name == "user":
                 data = _data(row.data)
+                if row.intent_name == feedback.FEEDBACK_INTENT:  # a click, not a message
+                    given = feedback.read(row.intent_name, (data.get("parse_data") or {}).get("entities"))
+                    talk.feedback.update([given] if given else [])
+                    continue
                 talk.channel = talk.channel or data.get("input_channel") or "unbekannt"
                 talk.messages += 1
                 talk.intents[row.intent_name or ""] += 1
@@ -168,14 +188,14 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
 
 def daily_table(talks: list[Conversation]) -> list[list]:
     """One row per day and channel (by the start of the conversation), for the CSV download."""
-    keyed: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * 6)
+    keyed: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * (6 + len(FEEDBACK_LABELS)))
     for talk in talks:
         row = keyed[(talk.started.date(), talk.channel)]
         for i, value in enumerate((1, talk.messages, talk.fallbacks, talk.forms_started, talk.forms_completed,
-                                   talk.forms_cancelled)):
+                                   talk.forms_cancelled, *(talk.feedback[key] for key in FEEDBACK_LABELS))):
             row[i] += value
     header = ["Tag", "Kanal", "Gespräche", "Nachrichten", "nicht verstanden", "Formulare begonnen",
-              "Formulare abgeschickt", "Formulare abgebrochen"]
+              "Formulare abgeschickt", "Formulare abgebrochen", *FEEDBACK_LABELS.values()]
     return [header] + [[day.isoformat(), channel, *values] for (day, channel), values in sorted(keyed.items())]
 
 
@@ -184,9 +204,11 @@ def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional
     talks = conversations(engine, day_from, day_to)
     per_day: dict[date, Counter] = defaultdict(Counter)
     intents: Counter = Counter()
+    given: Counter = Counter()
     for talk in talks:
         per_day[talk.started.date()][talk.channel] += 1
         intents.update(talk.intents)
+        given.update(talk.feedback)
     return Statistics(
         conversations=len(talks),
         messages=sum(t.messages for t in talks),
@@ -198,6 +220,7 @@ def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional
         forms_started=sum(t.forms_started for t in talks),
         forms_completed=sum(t.forms_completed for t in talks),
         forms_cancelled=sum(t.forms_cancelled for t in talks),
+        feedback=given,
     )
 
 
@@ -228,6 +251,10 @@ def transcript(engine: Engine, sender_id: str) -> list[Turn]:
             data = _data(row.data)
             if row.type_name == "user":
                 intent = (data.get("parse_data") or {}).get("intent") or {}
+                given = feedback.read(intent.get("name"), (data.get("parse_data") or {}).get("entities"))
+                if given and turns:  # a click on the answer before it, not a message of its own
+                    turns[-1].feedback.append(FEEDBACK_LABELS[given])
+                    continue
                 turns.append(Turn(_moment(row.timestamp), redact(data.get("text") or ""), len(turns) + 1 - opening,
                                   intent.get("name") or "", intent.get("confidence")))
                 continue

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from bot import feedback
+
 # slot → what the stored conversation shows instead of the answer
 PLACEHOLDERS = {
     "app_contact_name": "[Name]",
@@ -90,6 +92,13 @@ def _redact_user(event: dict, placeholder: str, values: set[str]) -> dict:
     text = event.get("text") or ""
     if text == placeholder or PAYLOAD.fullmatch(text):  # stored before, or a plain button payload
         return event
+    parse_data = event.get("parse_data") or {}
+    given = feedback.read((parse_data.get("intent") or {}).get("name"), parse_data.get("entities"))
+    if given:  # "Hilfreich? Ja" clicked during a form: no answer, and kept only in its fixed words
+        known = [e for e in parse_data.get("entities") or [] if e.get("entity") in (feedback.VALUE_ENTITY,
+                                                                                     feedback.SUBJECT_ENTITY)]
+        return {**event, "text": feedback.payload(*given),
+                "parse_data": {**parse_data, "text": feedback.payload(*given), "entities": known}}
     if len(text.strip()) >= MIN_SCRUB_LENGTH:
         values.add(text)
     parse_data = {**(event.get("parse_data") or {}), "text": placeholder, "entities": []}

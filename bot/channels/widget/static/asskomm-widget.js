@@ -20,6 +20,9 @@
  * Der Gesprächsverlauf und die Sitzungskennung liegen im localStorage dieses Browsers.
  * Der Schalter „Leichte Sprache“ (aria-pressed) sendet /request_easy_language bzw.
  * /request_standard_language; er folgt auch den Bestätigungen des Bots (siehe easyFromReply).
+ * Nach jeder Antwort fragt es „Hilfreich? Ja / Nein“, beim Schließen „Hat Ihnen das Gespräch
+ * geholfen?“; ein Klick sendet /feedback{"feedback_wert": …} (bot/feedback.py), der Bot speichert
+ * ihn mit dem Gespräch und antwortet nicht darauf.
  * Öffentlich: window.ASSKommWidget.{open(), close(), reset(), renderMarkdown(text), version}.
  */
 (function () {
@@ -62,8 +65,20 @@
     easyOn: 'Leichte Sprache',
     easyOff: 'Normale Sprache',
     remaining: function (n) { return n === 0 ? 'Die Nachricht hat die Höchstlänge von 2000 Zeichen erreicht.' : 'Noch ' + n + ' Zeichen möglich.'; },
-    counter: function (n) { return n + ' von ' + MAX_LENGTH + ' Zeichen frei'; }
+    counter: function (n) { return n + ' von ' + MAX_LENGTH + ' Zeichen frei'; },
+    helpful: 'Hilfreich?',
+    helpfulGroup: 'Rückmeldung zu dieser Antwort',
+    yes: 'Ja',
+    no: 'Nein',
+    answerYes: 'Ja, diese Antwort war hilfreich',
+    answerNo: 'Nein, diese Antwort war nicht hilfreich',
+    survey: 'Hat Ihnen das Gespräch geholfen?',
+    surveyYes: 'Ja, das Gespräch hat geholfen',
+    surveyNo: 'Nein, das Gespräch hat nicht geholfen',
+    surveyClose: 'Frage schließen',
+    thanks: 'Danke für Ihre Rückmeldung.'
   };
+  var FEEDBACK = { intent: '/feedback', value: 'feedback_wert', subject: 'feedback_bezug', conversation: 'gespraech' };
 
   // ---------------------------------------------------------------- Konfiguration
 
@@ -180,6 +195,8 @@
         greeted: !!data.greeted,
         lastSender: typeof data.lastSender === 'string' ? data.lastSender : '',
         easyLanguage: data.easyLanguage === true,
+        feedback: cleanFeedback(data.feedback),
+        conversationFeedback: data.conversationFeedback === 'ja' || data.conversationFeedback === 'nein' ? data.conversationFeedback : '',
         messages: messages.filter(function (m) {
           return m && typeof m.id === 'string' && (m.from === 'user' || m.from === 'bot') && typeof m.text === 'string';
         }).map(function (m) { return { id: m.id, from: m.from, text: m.text, buttons: cleanButtons(m.buttons) }; })
@@ -189,8 +206,17 @@
     }
   }
 
+  /** Antwort (ID ihrer ersten Nachricht) -> „ja“ / „nein“. */
+  function cleanFeedback(value) {
+    var out = {};
+    if (value && typeof value === 'object') {
+      Object.keys(value).forEach(function (id) { if (value[id] === 'ja' || value[id] === 'nein') out[id] = value[id]; });
+    }
+    return out;
+  }
+
   function newState() {
-    return { sessionId: randomId(), greeted: false, lastSender: '', easyLanguage: false, messages: [] };
+    return { sessionId: randomId(), greeted: false, lastSender: '', easyLanguage: false, feedback: {}, conversationFeedback: '', messages: [] };
   }
 
   function saveState() {
@@ -318,6 +344,7 @@
   }
 
   var host, launcher, unreadBadge, panel, log, typing, statusLine, form, input, sendButton, counter, counterLive, easyToggle;
+  var survey, surveyChoices, surveyThanks;
 
   // Datenschutz: der Link steht vor der ersten Nachricht (data-privacy-url, sonst die
   // Weiterleitung des Bots auf ASSKOMM_PRIVACY_URL).
@@ -329,6 +356,7 @@
     ]);
   }
   var rendered = {}; // Nachrichten-ID -> Element
+  var feedbackBlocks = {}; // Antwort (ID ihrer ersten Nachricht) -> „Hilfreich? Ja / Nein“
   var lastAnnounced = null;
 
   function buildUi() {
@@ -384,7 +412,18 @@
       privacyNotice(), log, statusLine, form
     ]);
 
-    var root = el('aside', { class: 'ak-root', lang: 'de', 'aria-label': 'Chat: ' + config.title }, [launcher, panel]);
+    surveyChoices = el('div', { class: 'ak-feedback-choices', role: 'group', 'aria-labelledby': 'ak-survey-q' }, [
+      el('button', { type: 'button', class: 'ak-fb', 'data-wert': 'ja', 'aria-label': TEXT.surveyYes, text: TEXT.yes }),
+      el('button', { type: 'button', class: 'ak-fb', 'data-wert': 'nein', 'aria-label': TEXT.surveyNo, text: TEXT.no })
+    ]);
+    surveyThanks = el('p', { class: 'ak-feedback-thanks', role: 'status' });
+    var surveyClose = el('button', { type: 'button', class: 'ak-iconbtn ak-survey-close', title: TEXT.surveyClose, html: ICONS.close },
+      [el('span', { class: 'ak-sr', text: TEXT.surveyClose })]);
+    survey = el('section', { class: 'ak-survey', 'aria-labelledby': 'ak-survey-q', hidden: true }, [
+      el('p', { id: 'ak-survey-q', class: 'ak-survey-q', text: TEXT.survey }), surveyChoices, surveyThanks, surveyClose
+    ]);
+
+    var root = el('aside', { class: 'ak-root', lang: 'de', 'aria-label': 'Chat: ' + config.title }, [launcher, survey, panel]);
     shadow.appendChild(css);
     shadow.appendChild(root);
 
@@ -407,9 +446,22 @@
     });
     input.addEventListener('input', function () { autosize(); updateCounter(); });
     log.addEventListener('click', function (event) {
+      var rating = event.target.closest ? event.target.closest('button.ak-fb') : null;
+      if (rating) {
+        rateAnswer(rating.closest('.ak-feedback').getAttribute('data-answer'), rating.getAttribute('data-wert'));
+        return;
+      }
       var button = event.target.closest ? event.target.closest('button.ak-reply') : null;
       if (!button || button.disabled) return;
       if (sendMessage(button.getAttribute('data-payload'), button.textContent)) input.focus();
+    });
+    surveyChoices.addEventListener('click', function (event) {
+      var rating = event.target.closest ? event.target.closest('button.ak-fb') : null;
+      if (rating) rateConversation(rating.getAttribute('data-wert'));
+    });
+    surveyClose.addEventListener('click', function () {
+      hideSurvey();
+      launcher.focus();
     });
 
     renderMessages(true);
@@ -524,10 +576,87 @@
       var old = i < lastUser;
       Array.prototype.forEach.call(rendered[m.id].querySelectorAll('button.ak-reply'), function (b) { b.disabled = old; });
     });
+    renderFeedback();
     if (added.length) {
       if (initial) scrollToEnd(); else scrollToTurn();
       if (!initial && panel.hidden && added.some(function (m) { return m.from === 'bot'; })) unreadBadge.hidden = false;
     }
+  }
+
+  /** Die Antworten des Bots auf Nachrichten der Nutzerin: je Antwort die Nachrichten bis zur
+   *  nächsten Frage (die Begrüßung vor der ersten Frage ist keine Antwort). */
+  function answers() {
+    var runs = [], current = null, asked = false;
+    state.messages.forEach(function (m) {
+      if (m.from === 'user') { asked = true; current = null; return; }
+      if (!asked) return;
+      if (!current) { current = { id: m.id, last: m.id }; runs.push(current); } else current.last = m.id;
+    });
+    return runs;
+  }
+
+  /** „Hilfreich? Ja / Nein“ unter der letzten Nachricht jeder Antwort; nach dem Klick nur der Dank. */
+  function renderFeedback() {
+    var keep = {};
+    answers().forEach(function (run) {
+      keep[run.id] = true;
+      var block = feedbackBlocks[run.id] || (feedbackBlocks[run.id] = feedbackElement(run.id));
+      var after = rendered[run.last];
+      if (after && after.nextSibling !== block) log.insertBefore(block, after.nextSibling);
+      showRating(block, state.feedback[run.id]);
+    });
+    Object.keys(feedbackBlocks).forEach(function (id) {
+      if (!keep[id]) { feedbackBlocks[id].remove(); delete feedbackBlocks[id]; }
+    });
+  }
+
+  function feedbackElement(answerId) {
+    return el('div', { class: 'ak-feedback', 'data-answer': answerId }, [
+      el('div', { class: 'ak-feedback-choices', role: 'group', 'aria-label': TEXT.helpfulGroup }, [
+        el('span', { class: 'ak-feedback-q', 'aria-hidden': 'true', text: TEXT.helpful }),
+        el('button', { type: 'button', class: 'ak-fb', 'data-wert': 'ja', 'aria-label': TEXT.answerYes, text: TEXT.yes }),
+        el('button', { type: 'button', class: 'ak-fb', 'data-wert': 'nein', 'aria-label': TEXT.answerNo, text: TEXT.no })
+      ]),
+      el('p', { class: 'ak-feedback-thanks', role: 'status' })
+    ]);
+  }
+
+  function showRating(block, value) {
+    block.querySelector('.ak-feedback-choices').hidden = !!value;
+    var thanks = block.querySelector('.ak-feedback-thanks');
+    if (thanks.textContent !== (value ? TEXT.thanks : '')) thanks.textContent = value ? TEXT.thanks : '';
+  }
+
+  /** Sendet die Rückmeldung ohne sichtbare Nachricht und ohne auf eine Antwort zu warten. */
+  function sendFeedback(value, subject) {
+    if (!ready) {
+      setStatus(everReady ? TEXT.reconnecting : TEXT.connecting);
+      return false;
+    }
+    var entities = {};
+    entities[FEEDBACK.value] = value;
+    if (subject) entities[FEEDBACK.subject] = subject;
+    socket.emit('user_uttered', { message: FEEDBACK.intent + JSON.stringify(entities), session_id: state.sessionId });
+    return true;
+  }
+
+  function rateAnswer(answerId, value) {
+    refreshState();
+    if (state.feedback[answerId] || !sendFeedback(value, '')) return; // eine Rückmeldung je Antwort
+    state.feedback[answerId] = value;
+    saveState();
+    renderFeedback();
+    input.focus(); // der Knopf ist weg; der Fokus springt nicht an den Seitenanfang
+  }
+
+  function rateConversation(value) {
+    refreshState();
+    if (state.conversationFeedback || !sendFeedback(value, FEEDBACK.conversation)) return;
+    state.conversationFeedback = value;
+    saveState();
+    surveyChoices.hidden = true;
+    surveyThanks.textContent = TEXT.thanks;
+    survey.querySelector('.ak-survey-close').focus();
   }
 
   function scrollToEnd() { log.scrollTop = log.scrollHeight; }
@@ -546,7 +675,13 @@
     log.scrollTop = anchor ? Math.min(bottom, anchor.offsetTop - 8) : bottom;
   }
 
+  function hideSurvey() {
+    survey.hidden = true;
+    launcher.removeAttribute('aria-describedby');
+  }
+
   function openPanel(moveFocus) {
+    hideSurvey();
     panel.hidden = false;
     launcher.hidden = true;
     launcher.setAttribute('aria-expanded', 'true');
@@ -563,6 +698,13 @@
     launcher.hidden = false;
     launcher.setAttribute('aria-expanded', 'false');
     storageSet('sessionStorage', OPEN_KEY, null);
+    // einmal je Gespräch und nur nach mindestens einer Antwort
+    if (moveFocus && ready && answers().length && !state.conversationFeedback) {
+      surveyChoices.hidden = false;
+      surveyThanks.textContent = '';
+      survey.hidden = false;
+      launcher.setAttribute('aria-describedby', 'ak-survey-q'); // wer am Startknopf ankommt, hört die Frage
+    }
     if (moveFocus) launcher.focus();
   }
 
@@ -703,6 +845,7 @@
   }
 
   function reset() {
+    hideSurvey();
     state = newState();
     saveState();
     showEasyLanguage();
