@@ -24,6 +24,10 @@ import pytest
 from bot.deployment import kube_play
 from tests.conftest import _throwaway_postgres, drain, require_service, service_missing
 
+# About ten minutes: run by `make test-images` (which .ci/run calls after `make test`), so that
+# `make test` stays under half an hour.
+pytestmark = pytest.mark.images
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "localhost/asskomm-bot:test"
 CONTAINERS_CONF = ROOT / "deploy" / "container" / "containers.conf"
