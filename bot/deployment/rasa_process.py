@@ -5,6 +5,7 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   action. Rasa does it with `jsonschema.validate`, which checks the schema itself again each
   time: about a fifth of Rasa's CPU time under load (py-spy, issue 12). The answer is checked
   the same way here, with a validator built once.
+- `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
 """
 from __future__ import annotations
 
@@ -39,10 +40,24 @@ def _validate_action_result(self, result: Dict[str, Any]) -> bool:
     return True
 
 
+def _with_readiness(configure_app):
+    def configure_app_with_readiness(*args, **kwargs):
+        from bot.deployment.readiness import add_readiness
+
+        app = configure_app(*args, **kwargs)
+        add_readiness(app)
+        return app
+
+    return configure_app_with_readiness
+
+
 def apply_fixes() -> None:
+    import rasa.core.run
     from rasa.core.actions.action import RemoteAction
 
     RemoteAction._validate_action_result = _validate_action_result
+    # serve_application calls the module's configure_app, so the readiness is added there.
+    rasa.core.run.configure_app = _with_readiness(rasa.core.run.configure_app)
 
 
 def main() -> None:
