@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -24,8 +25,8 @@ from bot.config import Settings
 from bot.db import make_engine, make_session_factory
 from bot.deployment.readiness import READY_PATH
 from bot.privacy.retention import RetentionJob
-from bot.runner import (STARTUP_TIMEOUT_S, StartupError, addresses, check_ports, run_until_stopped, start_action_server, start_rasa_server,
-                        stop, wait_until_ready)
+from bot.runner import (STARTUP_TIMEOUT_S, StartupError, addresses, check_ports, run_until_stopped,
+                        start_action_server, start_rasa_server, stop, wait_until_ready)
 from bot.training import model_from_command_line
 
 # The services of this machine as Debian installs them; each is overridden by its setting.
@@ -33,6 +34,8 @@ LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/asskomm"
 LOCAL_REDIS = "redis://127.0.0.1:6379/1"
 LOCAL_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
 NGINX = "/usr/sbin/nginx"
+# Made by the tracker store (Rasa's events, bot/privacy/conversations.py's form_drafts).
+TRACKER_TABLES = ("events", "form_drafts")
 
 
 def prod_settings(settings: Settings) -> Settings:
@@ -72,6 +75,22 @@ def ensure_postgres_database(url: str) -> None:
                 cursor.execute(f'CREATE DATABASE "{name}"')
     finally:
         admin.close()
+
+
+def wait_for_tables(url: str, tables: tuple[str, ...], process: subprocess.Popen, timeout_s: float) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not set(tables) <= set(sa.inspect(engine).get_table_names()):
+            if process.poll() is not None:
+                raise StartupError(f"Rasa hat sich beim Start beendet (Exit-Code {process.returncode}).")
+            if time.monotonic() > deadline:
+                raise StartupError(f"Rasa hat nach {timeout_s:.0f} s die Tabellen {', '.join(tables)} nicht angelegt.")
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
 
 
 def nginx_conf(settings: Settings, ports: list[int], nginx_dir: Path) -> str:
@@ -210,10 +229,20 @@ def running_prod(settings: Settings, model: Path) -> Iterator[list[subprocess.Po
     try:
         processes.append(start_action_server(settings, logs / "actions.log"))
         wait_until_ready(f"http://localhost:{settings.action_port}/health", processes[0], "Der Action-Server")
-        replicas = [start_rasa_server(settings.copy(update={"rasa_port": port}), model, logs / f"rasa-{port}.log",
-                                      interface="127.0.0.1") for port in ports]
-        processes += replicas
+
         print(f"Starte {len(ports)} Rasa-Instanzen (Laden und Aufwärmen dauern einige Minuten) ...", flush=True)
+
+        def start_replica(port: int) -> subprocess.Popen:
+            return start_rasa_server(settings.copy(update={"rasa_port": port}), model, logs / f"rasa-{port}.log",
+                                     interface="127.0.0.1")
+
+        # The first replica creates the tracker store's tables; replicas creating them at the same
+        # time on a new database fail (PostgreSQL: duplicate key in pg_type).
+        replicas = [start_replica(ports[0])]
+        processes += replicas
+        wait_for_tables(settings.tracker_store_url, TRACKER_TABLES, replicas[0], STARTUP_TIMEOUT_S)
+        replicas += [start_replica(port) for port in ports[1:]]
+        processes += replicas[1:]
         # They load at the same time and share the cores: each may take as long as all together.
         for port, replica in zip(ports, replicas):
             wait_until_ready(f"http://localhost:{port}{READY_PATH}", replica, f"Rasa auf Port {port}",
