@@ -120,15 +120,23 @@ stop_group
 
 # The events of the load test are not kept: RabbitMQ queue and (own) database away.
 "$PY" - "$QUEUE" "$POSTGRES" "$DEFAULT_POSTGRES" <<'EOF'
+import asyncio
 import sys
-import pika
+
+import aio_pika
 import psycopg2
 
 queue, postgres, default = sys.argv[1:]
+
+
+async def delete_queue():
+    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(queue)
+
 try:
-    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
-    connection.channel().queue_delete(queue)
-    connection.close()
+    asyncio.run(delete_queue())
 except Exception as error:  # the results are written all the same
     print(f"RabbitMQ-Warteschlange {queue} nicht gelöscht: {error}", file=sys.stderr)
 if postgres == default:
