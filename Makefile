@@ -22,10 +22,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run shell test test-images check train pipeline install lock lock-matrix matrix console lock-console clean help image
+.PHONY: run prod shell test test-images check train pipeline install lock lock-matrix matrix console lock-console clean help image
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
+	@echo "make prod   - Produktivbetrieb: mehrere Rasa-Instanzen hinter nginx (Port 5005, ASSKOMM_PROD_*)"
 	@echo "make shell  - im Terminal mit dem Bot sprechen (make shell DEBUG=1: mit Analyse)"
 	@echo "make test   - installieren und alle Tests ausführen"
 	@echo "make check  - schnelle Prüfung beim Entwickeln: ruff und die Tests ohne Modell und Dienste (< 2 min)"
@@ -68,9 +69,9 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
-# Debian's nginx, to check deploy/nginx/asskomm.conf with `nginx -t` (it is not started).
+# Debian's nginx: in front of the replicas of `make prod`, and to check deploy/nginx/asskomm.conf.
 $(NGINX):
-	@echo "Installiere nginx für die Prüfung der Vorlage in deploy/ ..."
+	@echo "Installiere nginx (Debian-Paket nginx-light) ..."
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; fi
 
@@ -110,6 +111,10 @@ train: pipeline
 
 run: pipeline
 	@$(PY) -m bot run
+
+# PostgreSQL, Redis and RabbitMQ must run (see README.md "Produktivbetrieb auf einem Server").
+prod: pipeline $(NGINX)
+	@$(PY) -m bot prod
 
 shell: pipeline
 	@$(PY) -m bot shell $(if $(DEBUG),--debug)

@@ -1,4 +1,4 @@
-"""`python -m bot train|run|shell`: what the Makefile calls."""
+"""`python -m bot train|run|prod|shell`: what the Makefile calls."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     train = sub.add_parser("train", help="trainiert, wenn sich Daten, config.yml oder domain.yml geändert haben")
     train.add_argument("--force", action="store_true", help="auch trainieren, wenn das Modell aktuell ist")
     sub.add_parser("run", help="Action-Server und Rasa starten (REST und socket.io)")
+    sub.add_parser("prod", help="Produktivbetrieb: mehrere Rasa-Instanzen hinter nginx, PostgreSQL, Redis, RabbitMQ")
     shell = sub.add_parser("shell", help="im Terminal mit dem Bot sprechen")
     shell.add_argument("--debug", action="store_true", help="Intent, Sicherheit, Aktionen und Quellen zeigen")
     args = parser.parse_args(argv)
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         return runner.run(settings, model)
+    if args.command == "prod":
+        from bot.deployment import prod
+
+        return prod.serve(settings, model)
     return runner.shell(settings, model, debug=args.debug)
 
 

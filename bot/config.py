@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     # The operator must set their own; the default says that it has not been set.
     privacy_controller: str = ""
 
+    # make prod (bot/deployment/prod.py): nginx on prod_port in front of prod_replicas Rasa
+    # servers on the ports right after it (5006, 5007, … with the defaults).
+    prod_port: int = 5005
+    prod_replicas: int = 2
+
     class Config:
         env_prefix = "ASSKOMM_"
 

@@ -11,13 +11,14 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, ContextManager, Iterator, Sequence
 
 from bot.channels.credentials import write_credentials
 from bot.communes.service import prepare_database
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import make_engine, make_session_factory
 from bot.deployment.endpoints import write_endpoints
+from bot.deployment.readiness import READY_PATH
 from bot.nlp.pipeline_builder import read_info
 from bot.privacy.retention import RetentionJob
 from bot.training import rasa_subprocess_env
@@ -74,7 +75,7 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> sub
     )
 
 
-def rasa_command(settings: Settings, model: Path) -> list[str]:
+def rasa_command(settings: Settings, model: Path, interface: str = "") -> list[str]:
     """`rasa run` with the channels and endpoints written from the settings.
 
     Cross-origin headers only for the configured websites (none: only the bot's own pages,
@@ -87,6 +88,8 @@ def rasa_command(settings: Settings, model: Path) -> list[str]:
         "--model", str(model), "--port", str(settings.rasa_port),
         "--credentials", str(write_credentials(settings)), "--endpoints", str(write_endpoints(settings)),
     ]
+    if interface:  # default: every interface
+        command += ["--interface", interface]
     if settings.allowed_origins:
         command += ["--cors", *settings.allowed_origins]
     token, jwt_secret = settings.rasa_api_token.get_secret_value(), settings.rasa_jwt_secret.get_secret_value()
@@ -95,9 +98,10 @@ def rasa_command(settings: Settings, model: Path) -> list[str]:
     return command
 
 
-def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = None) -> subprocess.Popen:
+def start_rasa_server(settings: Settings, model: Path, log_file: Path | None = None,
+                      interface: str = "") -> subprocess.Popen:
     out = open(log_file, "ab") if log_file else None
-    return subprocess.Popen(rasa_command(settings, model), cwd=PROJECT_ROOT, env=_child_env(settings),
+    return subprocess.Popen(rasa_command(settings, model, interface), cwd=PROJECT_ROOT, env=_child_env(settings),
                             stdout=out, stderr=subprocess.STDOUT if out else None)
 
 
@@ -135,23 +139,30 @@ def running_bot(
     try:
         wait_until_ready(f"http://localhost:{settings.action_port}/health", actions, "Der Action-Server")
         rasa = start_rasa_server(settings, model, log_dir / "rasa.log" if log_dir else None)
-        wait_until_ready(f"http://localhost:{settings.rasa_port}/", rasa, "Rasa")
+        # ready: after a warm-up, so that the first users do not pay for it (bot/deployment/readiness.py)
+        wait_until_ready(f"http://localhost:{settings.rasa_port}{READY_PATH}", rasa, "Rasa")
         yield actions, rasa
     finally:
         retention.stop()
         stop(*[p for p in (rasa, actions) if p is not None])
 
 
-def banner(settings: Settings) -> str:
-    info = read_info(settings.spacy_pipeline_dir)
-    port = settings.rasa_port
+def addresses(port: int) -> list[str]:
+    """Where to talk to the bot, for the banners of make run and make prod."""
     example = '{"sender":"test","message":"Wie kann unsere Gemeinde bei ASSKomm mitmachen?"}'
-    return "\n".join([
-        "",
-        "asskomm-bot ist bereit.",
+    return [
         f"  REST:        curl -s localhost:{port}/webhooks/rest/webhook -d '{example}'",
         f"  Website:     http://localhost:{port}/webhooks/widget/ (Demo-Seite mit dem Chat-Widget)",
         f"  socket.io:   http://localhost:{port}/socket.io",
+    ]
+
+
+def banner(settings: Settings) -> str:
+    info = read_info(settings.spacy_pipeline_dir)
+    return "\n".join([
+        "",
+        "asskomm-bot ist bereit.",
+        *addresses(settings.rasa_port),
         "  Terminal:    make shell (in einem zweiten Fenster: ASSKOMM_RASA_PORT/ASSKOMM_ACTION_PORT anders setzen)",
         f"  Wissen:      {settings.knowledge_dir} (Änderungen gelten sofort, ohne Training)",
         f"  {info.describe() if info else 'spaCy-Pipeline fehlt'}",
@@ -165,12 +176,14 @@ def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run(settings: Settings, model: Path) -> int:
+def run_until_stopped(started: ContextManager[Sequence[subprocess.Popen]], describe: Callable[[], str]) -> int:
+    """Runs what `started` starts until Ctrl+C, SIGTERM or one of its processes ends; the
+    context manager stops everything."""
     # SIGTERM (e.g. from a service manager) ends the bot like Ctrl+C does.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        with running_bot(settings, model) as processes:
-            print(banner(settings), flush=True)
+        with started as processes:
+            print(describe(), flush=True)
             while all(p.poll() is None for p in processes):
                 time.sleep(1)
             print("Fehler: ein Dienst hat sich beendet; asskomm-bot wird gestoppt.", file=sys.stderr)
@@ -181,6 +194,10 @@ def run(settings: Settings, model: Path) -> int:
     except KeyboardInterrupt:
         print("\nasskomm-bot beendet.")
         return 0
+
+
+def run(settings: Settings, model: Path) -> int:
+    return run_until_stopped(running_bot(settings, model), lambda: banner(settings))
 
 
 def shell(settings: Settings, model: Path, debug: bool = False) -> int:

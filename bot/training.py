@@ -55,6 +55,19 @@ def model_path(settings: Settings) -> Path:
     return settings.models_dir / f"{MODEL_PREFIX}{training_hash(settings)}.tar.gz"
 
 
+def model_from_command_line(prog: str, argv: list[str] | None, settings: Settings) -> Path:
+    """`--model FILE` of a server's command line, by default the model for the current data;
+    exits with what to do when it does not exist."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--model", type=Path, help="Modelldatei (Standard: das Modell für die aktuellen Daten)")
+    model = parser.parse_args(argv).model or model_path(settings)
+    if not model.exists():
+        raise SystemExit(f"Kein Modell {model}: erst `python -m bot train` (oder make run, make prod).")
+    return model
+
+
 def rasa_subprocess_env() -> dict[str, str]:
     import os
 

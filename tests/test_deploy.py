@@ -217,15 +217,19 @@ def _port(container: dict, port) -> int:
     return next(p["containerPort"] for p in container["ports"] if p.get("name") == port)
 
 
-@pytest.mark.parametrize("name, path, port, command", [
-    ("asskomm-rasa", "/", 5005, ["python", "-m", "bot.deployment.serve_rasa"]),
-    ("asskomm-actions", "/health", 5055, ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]),
+# Probe paths: start-up and readiness, liveness. Rasa is ready only after its warm-up
+# (bot/deployment/readiness.py) and alive as soon as it answers at all.
+@pytest.mark.parametrize("name, paths, port, command", [
+    ("asskomm-rasa", ("/ready", "/"), 5005, ["python", "-m", "bot.deployment.serve_rasa"]),
+    ("asskomm-actions", ("/health", "/health"), 5055,
+     ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]),
 ])
-def test_deployments_have_probes_resources_and_commands(name, path, port, command):
+def test_deployments_have_probes_resources_and_commands(name, paths, port, command):
     deployment = find("Deployment", name)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["command"] == command
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    ready, alive = paths
+    for probe, path in (("startupProbe", ready), ("readinessProbe", ready), ("livenessProbe", alive)):
         check = container[probe]["httpGet"]
         assert (check["path"], _port(container, check["port"])) == (path, port), probe
     resources = container["resources"]

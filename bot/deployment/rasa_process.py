@@ -12,6 +12,7 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   is temporarily unavailable (bot/deployment/action_failures.py).
 - Rasa's API token and JWT secret are added to Rasa's arguments inside this process, from the
   settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
+- `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
 """
 from __future__ import annotations
 
@@ -56,7 +57,19 @@ def _share_port() -> None:
     sanic.app.serve_single = serve_single_on_shared_port
 
 
+def _with_readiness(configure_app):
+    def configure_app_with_readiness(*args, **kwargs):
+        from bot.deployment.readiness import add_readiness
+
+        app = configure_app(*args, **kwargs)
+        add_readiness(app)
+        return app
+
+    return configure_app_with_readiness
+
+
 def apply_fixes() -> None:
+    import rasa.core.run
     from rasa.core.actions.action import RemoteAction
 
     from bot.config import get_settings
@@ -67,6 +80,8 @@ def apply_fixes() -> None:
         RemoteAction.run = run_or_apologise(RemoteAction.run)
     if get_settings().rasa_share_port:
         _share_port()
+    # serve_application calls the module's configure_app, so the readiness is added there.
+    rasa.core.run.configure_app = _with_readiness(rasa.core.run.configure_app)
 
 
 def secret_arguments(argv: list[str]) -> list[str]:
