@@ -19,6 +19,7 @@ from tests.test_handover_matrix import reply_in_thread, thread_texts
 from tests.test_matrix_synapse import (  # noqa: F401 - fixtures
     matrix_python, start_bridge, stop, synapse, wait_for_bridge_start, wait_until,
 )
+from tests.test_widget_browser import browser, context  # noqa: F401 - fixtures
 
 TIMEOUT_S = 60
 
@@ -146,3 +147,38 @@ def test_a_callback_request_ends_with_a_reference_number(world):
     done = " ".join(say(settings, sender, "/affirm"))
     assert re.search(r"Rückrufbitte ist gespeichert.*ASK-\d{4}-\d{6}", done, re.S), done
     assert "gerade im Dienst" in done
+
+
+def test_in_chromium_the_widget_shows_and_announces_the_person_and_keeps_it_after_a_reload(world, context):
+    from playwright.sync_api import expect
+
+    from tests.test_widget_browser import (REPLY_MS, ask, bot_messages, open_chat, open_demo, stored_state,
+                                          wait_until_ready)
+
+    settings, anna, room = world["settings"], world["anna"], world["room"]
+    page, problems = open_demo(context, settings)
+    open_chat(page)
+    ask(page, "Ich möchte mit einem Menschen sprechen", "einverstanden")
+    page.get_by_role("button", name="Ja, weitergeben").last.click()
+    expect(bot_messages(page).filter(has_text="weitergegeben").last).to_be_visible(timeout=REPLY_MS)
+    session_id = stored_state(page)["sessionId"]
+    root = thread_of(world, session_id)
+    reply_in_thread(anna, room, root, "Guten Tag, hier ist Anna vom LPR.")
+    banner = page.locator(".ak-handover")
+    expect(banner).to_have_text("Sie sind mit einer Mitarbeiterin oder einem Mitarbeiter des LPR verbunden.",
+                                timeout=REPLY_MS)
+    assert banner.get_attribute("role") == "status" and banner.get_attribute("aria-live") == "polite"
+    expect(bot_messages(page).filter(has_text=f"{texts.STAFF_PREFIX} Guten Tag, hier ist Anna vom LPR.")
+           ).to_have_count(1)
+
+    page.reload()  # the handover and the staff message stay, shown once
+    expect(page.get_by_role("dialog", name="ASSKomm-Assistent")).to_be_visible()
+    wait_until_ready(page)
+    expect(page.locator(".ak-handover")).to_have_text(
+        "Sie sind mit einer Mitarbeiterin oder einem Mitarbeiter des LPR verbunden.")
+    expect(bot_messages(page).filter(has_text="hier ist Anna vom LPR")).to_have_count(1)
+    reply_in_thread(anna, room, root, "!ende")
+    expect(page.locator(".ak-handover")).to_have_text(
+        "Die Mitarbeiterin oder der Mitarbeiter des LPR hat das Gespräch beendet.", timeout=REPLY_MS)
+    expect(bot_messages(page).filter(has_text="Hat Ihnen das Gespräch geholfen?")).to_have_count(1)
+    problems.assert_none()

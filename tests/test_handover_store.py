@@ -4,13 +4,16 @@ expiry without a staff answer, statistics, and state that survives a restart."""
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+import uuid
+
 import pytest
 
+from bot.applications import store as applications
 from bot.db import make_engine, make_session_factory, migrate
 from bot.handover import store
 from bot.handover.store import TO_STAFF, TO_USER, StaffMessage
 
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)  # far from the test run: callbacks are stored "now"
 
 
 @pytest.fixture
@@ -118,5 +121,10 @@ def test_statistics_count_handovers_and_their_duration(sessions):
     opened(sessions, "c", "$3", at=T0)
     store.expire(sessions, timedelta(minutes=5), at=T0 + timedelta(minutes=30))
     opened(sessions, "d", "$4", at=T0 - timedelta(days=2))  # before the period
+    callback = applications.Draft(kind="rueckruf", fields={"Name": "Anna"}, email="anna@example.org",
+                                  consent_at=T0, channel="rest", sender_id="e", submission_key=uuid.uuid4().hex)
+    applications.submit(sessions, callback, recipient="lpr@example.org")
+    now = datetime.now(timezone.utc)  # the application's created_at is the database's now
     stats = store.statistics(sessions, since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1))
-    assert stats == store.Statistics(requested=3, connected=2, expired=1, average_minutes=15.0)
+    assert stats == store.Statistics(requested=3, connected=2, expired=1, average_minutes=15.0, callbacks=0)
+    assert store.statistics(sessions, since=now - timedelta(hours=1)).callbacks == 1

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.applications.models import Application
 from bot.handover.models import OPEN, Handover, HandoverMessage
 
 TO_STAFF, TO_USER = "to_staff", "to_user"
@@ -211,6 +212,7 @@ class Statistics:
     connected: int  # a staff member answered
     expired: int
     average_minutes: Optional[float]  # from the first staff answer to the end
+    callbacks: int  # callback requests stored (applications of kind rueckruf)
 
 
 def statistics(sessions: sessionmaker, since: datetime, until: Optional[datetime] = None) -> Statistics:
@@ -218,6 +220,9 @@ def statistics(sessions: sessionmaker, since: datetime, until: Optional[datetime
     with sessions() as session:
         rows = session.execute(select(Handover).where(Handover.requested_at >= _utc(since),
                                                       Handover.requested_at < until)).scalars().all()
+        callbacks = session.execute(select(func.count()).select_from(Application).where(
+            Application.kind == "rueckruf", Application.created_at >= _utc(since),
+            Application.created_at < until)).scalar_one()
     durations = [(_utc(r.ended_at) - _utc(r.connected_at)).total_seconds() / 60
                  for r in rows if r.connected_at and r.ended_at]
     return Statistics(
@@ -225,4 +230,5 @@ def statistics(sessions: sessionmaker, since: datetime, until: Optional[datetime
         connected=sum(1 for r in rows if r.connected_at),
         expired=sum(1 for r in rows if r.status == "expired"),
         average_minutes=round(sum(durations) / len(durations), 1) if durations else None,
+        callbacks=callbacks,
     )
