@@ -182,3 +182,41 @@ def test_in_chromium_the_widget_shows_and_announces_the_person_and_keeps_it_afte
         "Die Mitarbeiterin oder der Mitarbeiter des LPR hat das Gespräch beendet.", timeout=REPLY_MS)
     expect(bot_messages(page).filter(has_text="Hat Ihnen das Gespräch geholfen?")).to_have_count(1)
     problems.assert_none()
+
+
+def test_over_telegram_staff_answers_are_pushed_and_the_bot_is_silent(trained_model, tmp_path_factory):
+    """The Telegram stand-in records what the bot sends; staff write through the tables (the
+    bridge's side is tested with Synapse above and in test_handover_matrix.py)."""
+    from bot.runner import running_bot
+    from tests.test_end_to_end_telegram import BotApiStandIn, button_press, post, settings_for, update
+
+    api = BotApiStandIn()
+    api.start()
+    settings = settings_for(tmp_path_factory, f"http://127.0.0.1:{api.port}").copy(
+        update={"handover_room": "!staff:localhost", "now": "2026-11-30T10:00"})
+    chat = 5550077
+
+    def sent_to_chat() -> list[str]:
+        return [p["text"] for p in api.sent() if str(p["chat_id"]) == str(chat)]
+
+    with running_bot(settings, trained_model, log_dir=settings.var_dir):
+        post(settings, update(1, chat, "Ich möchte mit einem Menschen sprechen"))
+        assert any("einverstanden" in t for t in sent_to_chat())
+        post(settings, button_press(2, chat, "/affirm"))
+        assert any("weitergegeben" in t for t in sent_to_chat())
+        sessions = make_session_factory(make_engine(settings.database))
+        handover = store.open_for(sessions, str(chat))
+        assert handover.channel == "telegram"
+        store.thread_opened(sessions, handover.id, "$telegram-thread")
+        store.from_staff(sessions, "$telegram-thread", "@anna:localhost", "Hallo aus dem LPR.")
+        wait_until(lambda: f"{texts.STAFF_PREFIX} Hallo aus dem LPR." in sent_to_chat(), TIMEOUT_S,
+                   "Antwort der Mitarbeiterin in Telegram")
+
+        before = len(sent_to_chat())
+        post(settings, update(3, chat, "Was ist ASSKomm?"))
+        assert [m.text for m in store.undelivered(sessions, store.TO_STAFF)] == ["Was ist ASSKomm?"]
+        store.end(sessions, handover.id, "@anna:localhost", texts.ENDED)
+        wait_until(lambda: texts.ENDED in sent_to_chat(), TIMEOUT_S, "Ende in Telegram")
+        assert sent_to_chat()[before:] == [texts.ENDED]  # the bot said nothing while Anna had the chat
+        post(settings, update(4, chat, "Was ist ASSKomm?"))
+        assert any("Quelle" in t for t in sent_to_chat()[before + 1:])  # and answers again
