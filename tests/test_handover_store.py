@@ -128,3 +128,21 @@ def test_statistics_count_handovers_and_their_duration(sessions):
     stats = store.statistics(sessions, since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1))
     assert stats == store.Statistics(requested=3, connected=2, expired=1, average_minutes=15.0, callbacks=0)
     assert store.statistics(sessions, since=now - timedelta(hours=1)).callbacks == 1
+
+
+def test_a_deletion_request_and_the_retention_remove_handovers_with_their_messages(sessions):
+    mine = opened(sessions, "web-1", "$mine")
+    store.from_user(sessions, "web-1", "Meine Telefonnummer ist 0351 1234567")
+    other = opened(sessions, "web-2", "$other")
+    store.from_user(sessions, "web-2", "Hallo")
+    assert store.forget(sessions, "web-1") == 1
+    assert store.get(sessions, mine.id) is None and store.by_thread(sessions, "$mine") is None
+    assert texts(store.undelivered(sessions, TO_STAFF)) == [("web-2", "Hallo")]
+    assert store.from_staff(sessions, "$mine", "@anna:lpr", "Hallo?") is StaffMessage.UNKNOWN
+
+    store.end(sessions, other.id, by="@anna:lpr", at=T0)
+    still_open = opened(sessions, "web-3", "$open", at=T0 - timedelta(days=60))
+    assert store.delete_ended_before(sessions, T0 - timedelta(days=1)) == 0  # ended after the cutoff
+    assert store.delete_ended_before(sessions, T0 + timedelta(days=1)) == 1
+    assert store.get(sessions, other.id) is None and store.undelivered(sessions, TO_STAFF) == []
+    assert store.get(sessions, still_open.id).is_open  # open ones are never deleted

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -204,6 +204,29 @@ def delivered(sessions: sessionmaker, message_ids: list[int], at: Optional[datet
         session.execute(update(HandoverMessage).where(HandoverMessage.id.in_(message_ids),
                                                       HandoverMessage.delivered_at.is_(None))
                         .values(delivered_at=_now(at)))
+
+
+def forget(sessions: sessionmaker, sender_id: str) -> int:
+    """Deletes every handover of the conversation with its messages (the user's deletion
+    request); a staff reply to its thread afterwards finds nothing and reaches nobody."""
+    with sessions.begin() as session:
+        ids = session.execute(select(Handover.id).where(Handover.sender_id == sender_id)).scalars().all()
+        return _delete(session, ids)
+
+
+def delete_ended_before(sessions: sessionmaker, cutoff: datetime) -> int:
+    """Deletes handovers that ended before `cutoff` (retention, bot/privacy/retention.py)."""
+    with sessions.begin() as session:
+        ids = session.execute(select(Handover.id).where(Handover.status.not_in(OPEN),
+                                                        Handover.ended_at < _utc(cutoff))).scalars().all()
+        return _delete(session, ids)
+
+
+def _delete(session, ids: list[int]) -> int:
+    if ids:
+        session.execute(delete(HandoverMessage).where(HandoverMessage.handover_id.in_(ids)))
+        session.execute(delete(Handover).where(Handover.id.in_(ids)))
+    return len(ids)
 
 
 @dataclass(frozen=True)
