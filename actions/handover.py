@@ -49,8 +49,9 @@ class ActionOfferHandover(Action):
             return [SlotSet("handover_offer", None)]
         dispatcher.utter_message(
             text="Ich kann Ihr Gespräch an eine Mitarbeiterin oder einen Mitarbeiter des Landespräventionsrats "
-                 "Sachsen weitergeben. Die Person sieht dann den bisherigen Verlauf, ohne Ihre persönlichen Angaben "
-                 "wie Name, E-Mail-Adresse und Telefonnummer. Sind Sie damit einverstanden?",
+                 "Sachsen weitergeben. Die Person sieht dann den bisherigen Verlauf, ohne E-Mail-Adressen, "
+                 "Telefonnummern und Ihre Angaben in Formularen, und alles, was Sie ab dann schreiben. "
+                 "Sind Sie damit einverstanden?",
             buttons=CONSENT_BUTTONS)
         return [SlotSet("handover_offer", "consent")]
 
