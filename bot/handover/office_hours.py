@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-import holidays
-
 from bot.clock import SAXONY
 from bot.config import Settings, get_settings
 
@@ -107,7 +105,11 @@ def _weekdays(text: str) -> list[int]:
 
 
 @lru_cache(maxsize=8)
-def _saxon_holidays(year: int) -> holidays.HolidayBase:
+def _saxon_holidays(year: int):
+    # Imported here: the settings check this module's parser, and the console and the bridge
+    # read the settings in their own environments, which have no `holidays`.
+    import holidays
+
     return holidays.country_holidays("DE", subdiv="SN", years=year, language="de")
 
 
