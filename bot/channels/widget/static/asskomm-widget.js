@@ -370,8 +370,9 @@
       'aria-label': TEXT.log, tabindex: '0'
     }, [typing]);
     statusLine = el('p', { class: 'ak-status', role: 'status' });
-    // Übergabe an einen Menschen: sichtbar und für Bildschirmleser angesagt (eigene Live-Region).
-    handoverLine = el('p', { class: 'ak-handover', role: 'status', 'aria-live': 'polite' });
+    // Übergabe an einen Menschen: sichtbar und für Bildschirmleser angesagt. Eine eigene
+    // Live-Region ohne role="status": die Statuszeile der Verbindung bleibt die einzige.
+    handoverLine = el('p', { class: 'ak-handover', 'aria-live': 'polite', 'aria-atomic': 'true' });
 
     input = el('textarea', {
       id: 'ak-input', class: 'ak-input', rows: '1', maxlength: String(MAX_LENGTH), placeholder: TEXT.placeholder,
