@@ -149,8 +149,8 @@ lock:
 
 lock-matrix:
 	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
-	$$py -m venv $$tmp && $$tmp/bin/pip install -q matrix-nio matrix-synapse && \
-	{ echo "# Full lock for .venv-matrix (bridge: matrix-nio; tests: matrix-synapse), made by \`make lock-matrix\`."; \
+	$$py -m venv $$tmp && $$tmp/bin/pip install -q matrix-nio matrix-synapse sqlalchemy==1.4.54 psycopg2-binary==2.9.13 alembic==1.17.2 && \
+	{ echo "# Full lock for .venv-matrix (bridge: matrix-nio, SQLAlchemy for the handover tables; tests: matrix-synapse), made by \`make lock-matrix\`."; \
 	  $$tmp/bin/pip freeze; } > requirements-matrix.txt; rm -rf $$tmp
 
 lock-console:

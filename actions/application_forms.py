@@ -448,8 +448,14 @@ class ValidateStudyForm(ApplicationFormValidation):
         return "study_form"
 
 
+class ValidateCallbackForm(ApplicationFormValidation):
+    def form(self) -> str:
+        return "callback_form"
+
+
 VALIDATORS: dict[str, type[ApplicationFormValidation]] = {
-    "join_form": ValidateJoinForm, "funding_form": ValidateFundingForm, "study_form": ValidateStudyForm}
+    "join_form": ValidateJoinForm, "funding_form": ValidateFundingForm, "study_form": ValidateStudyForm,
+    "callback_form": ValidateCallbackForm}
 
 
 class ActionCorrectApplication(Action):

@@ -18,8 +18,11 @@ from bot.applications.corrections import wants_to_leave
 from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
 from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
 from bot.applications.service import hand_over, shared_sessions
+from bot.clock import now
 from bot.communes.service import shared_repository
 from bot.config import get_settings
+from bot.handover.office_hours import german_moment
+from bot.handover.service import availability
 from bot.knowledge import shared_knowledge_base
 
 FORM_SLOTS = [*LABELS, "app_consent_at", "app_already_member", "app_kind", "app_submission_key",
@@ -89,6 +92,17 @@ def _filled(tracker: Tracker, domain: dict, form: str) -> bool:
                                for s in slots)
 
 
+def callback_expectation() -> str:
+    """When staff can next read a callback request, from the office hours and the clock."""
+    opening = availability().next_opening
+    if opening is None:
+        return "Der Landespräventionsrat meldet sich bei Ihnen."
+    if opening <= now():
+        return "Die Mitarbeitenden des Landespräventionsrats sind gerade im Dienst und melden sich bei Ihnen."
+    return (f"Die Mitarbeitenden des Landespräventionsrats sind wieder ab {german_moment(opening)} im Dienst "
+            "und melden sich dann bei Ihnen.")
+
+
 class ActionSubmitApplication(Action):
     def name(self) -> str:
         return "action_submit_application"
@@ -120,6 +134,8 @@ class ActionSubmitApplication(Action):
                  f"Sachsen weitergegeben.\n\nIhre Vorgangsnummer: **{stored.reference}**\n\n"
                  "Nach dem Stand können Sie mich jederzeit fragen, zum Beispiel: „Wie ist der Stand meines Antrags?“"
         )
+        if kind == "rueckruf":
+            dispatcher.utter_message(text=callback_expectation())
         return [*reset_form(tracker), SlotSet("app_reference", stored.reference)]
 
 
@@ -139,7 +155,8 @@ class ActionOfferApplication(Action):
         if intent in FORM_OF_INTENT:
             form = FORM_OF_INTENT[intent]
             entry = info_entry(form, tracker.latest_message.get("intent_ranking") or [], _knowledge_topics())
-            if starts_at_once(text) or offered == form:
+            # A person asked for is never answered with a form at once: the callback is offered.
+            if (starts_at_once(text) and intent != "request_human") or offered == form:
                 return self.start(dispatcher, tracker, form, entry)
             dispatcher.utter_message(text=OFFERS[form], buttons=OFFER_BUTTONS)
             return [SlotSet("app_offer", form), SlotSet("app_info_entry", entry)]
@@ -170,7 +187,8 @@ class ActionOfferApplication(Action):
 
 
 # The intro response of each form: utter_join_intro, utter_funding_intro, utter_study_intro.
-FORM_KINDS_INTRO = {"join_form": "join", "funding_form": "funding", "study_form": "study"}
+FORM_KINDS_INTRO = {"join_form": "join", "funding_form": "funding", "study_form": "study",
+                    "callback_form": "callback"}
 OFFERS = {
     "join_form": "Ich kann hier im Chat eine Beitrittsanfrage Ihrer Kommune aufnehmen und an den "
                  "Landespräventionsrat Sachsen weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst "
@@ -179,6 +197,9 @@ OFFERS = {
                     "weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst nur Informationen?",
     "study_form": "Ich kann hier im Chat eine Studienanfrage aufnehmen und an den Landespräventionsrat Sachsen "
                   "weitergeben. Möchten Sie das jetzt tun, oder möchten Sie zuerst nur Informationen?",
+    "callback_form": "Ich kann eine Rückrufbitte aufnehmen: Eine Mitarbeiterin oder ein Mitarbeiter des "
+                     "Landespräventionsrats meldet sich dann bei Ihnen. Möchten Sie das, oder möchten Sie zuerst "
+                     "nur die Kontaktdaten?",
 }
 OFFER_BUTTONS = [{"title": "Ja, Anfrage stellen", "payload": "/affirm"},
                  {"title": "Nein, nur Informationen", "payload": "/deny"}]

@@ -19,6 +19,7 @@ MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 # "Nichts davon" counts as a second misunderstanding and leads to the contact.
 NONE_OF_THESE = {"title": "Nichts davon", "payload": "/nlu_fallback"}
+HUMAN = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
 # Unsure questions that look like commune questions go to the commune actions: they check
 # the name against the database themselves and ask back there if needed.
 COMMUNE_ACTIONS = {
@@ -80,7 +81,10 @@ class ActionClarify(Action):
         failures = int(tracker.get_slot("fallback_count") or 0) + 1
         if failures >= 2:
             dispatcher.utter_message(response="utter_clarify_failed")
-            return utter_entry(dispatcher, "contact", tracker)
+            events = utter_entry(dispatcher, "contact", tracker)
+            # Two failed answers in a row: a person is offered (actions/handover.py decides how).
+            dispatcher.utter_message(text="Möchten Sie lieber mit einem Menschen sprechen?", buttons=[HUMAN])
+            return events
 
         kb = shared_knowledge_base().get()
         buttons = [

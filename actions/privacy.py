@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.applications.service import hand_over, shared_sessions
 from bot.config import get_settings
+from bot.handover import store as handover_store
 from bot.privacy.conversations import DELETE_ACTION
 from bot.privacy.deletion import request_application_deletion
 from bot.privacy.logs import install_log_redaction
@@ -63,6 +64,7 @@ class ActionDeleteMyData(Action):
         settings = get_settings()
         sessions = shared_sessions()
         references = request_application_deletion(sessions, tracker.sender_id, settings.applications_to)
+        handover_store.forget(sessions, tracker.sender_id)  # what was relayed to staff is part of the conversation
         text = ("Erledigt: Ich habe dieses Gespräch und Ihre noch nicht abgeschickten Angaben gelöscht. "
                 "Gespeichert bleibt nur diese Bestätigung.")
         if references:

@@ -7,7 +7,7 @@ nowhere else.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     # Today's date as YYYY-MM-DD for everything that depends on it (funding deadlines);
     # empty: the system date in Saxony. Tests set it to get the same answers every day.
     today: str = ""
+    # The moment as YYYY-MM-DDTHH:MM (Saxon time) for what depends on the time of day (office
+    # hours); empty: now. Tests set it; with only `today` set, today's date at the current time.
+    now: str = ""
+
+    # Handover to LPR staff (docs/handover.md). The Matrix room where staff answer in threads;
+    # empty: no live handover, the bot offers only the callback request (closed by default).
+    handover_room: str = ""
+    # When staff take over: weekly hours ("Mo-Fr 09:00-15:00", several ranges with ";"),
+    # Saxon public holidays always, and extra closed days (day.month., every year).
+    office_hours: str = "Mo-Fr 09:00-15:00"
+    office_closed_days: str = "24.12.,31.12."
+    # No staff answer within this many minutes after the thread was opened: callback request.
+    handover_timeout_minutes: int = 5
 
     # Websites (origins, comma-separated: https://www.gemeinde.de,https://lpr.sachsen.de) that
     # may embed the widget or call the REST channel from a browser. Empty: only pages of the
@@ -132,6 +145,19 @@ class Settings(BaseSettings):
     def _today_is_a_date(cls, value: str) -> str:
         if value:
             date.fromisoformat(value)  # raises: ASSKOMM_TODAY must be YYYY-MM-DD
+        return value
+
+    @validator("now")
+    def _now_is_a_moment(cls, value: str) -> str:
+        if value:
+            datetime.fromisoformat(value)  # raises: ASSKOMM_NOW must be YYYY-MM-DDTHH:MM
+        return value
+
+    @validator("office_hours", "office_closed_days")
+    def _office_hours_readable(cls, value: str, field) -> str:
+        from bot.handover.office_hours import OfficeHours
+
+        OfficeHours.parse(value) if field.name == "office_hours" else OfficeHours.parse("", value)
         return value
 
     @property

@@ -191,11 +191,12 @@ def bot(trained_model, tmp_path_factory):
         yield settings, processes
 
 
-def start_bridge(matrix_python: Path, homeserver: str, user: str, password: str, rasa_url: str, store: Path):
+def start_bridge(matrix_python: Path, homeserver: str, user: str, password: str, rasa_url: str, store: Path,
+                 **extra_env: str):
     store.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSKOMM_MATRIX_HOMESERVER": homeserver,
            "ASSKOMM_MATRIX_USER": user, "ASSKOMM_MATRIX_PASSWORD": password,
-           "ASSKOMM_MATRIX_STORE_DIR": str(store), "ASSKOMM_RASA_URL": rasa_url}
+           "ASSKOMM_MATRIX_STORE_DIR": str(store), "ASSKOMM_RASA_URL": rasa_url, **extra_env}
     log = open(store / "bridge.log", "ab")
     process = subprocess.Popen([str(matrix_python), "-m", "bot.matrix_bridge"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)

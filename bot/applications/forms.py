@@ -1,8 +1,9 @@
-"""What the three chat forms ask and how their answers are shown. The slots of each form are
+"""What the four chat forms ask and how their answers are shown. The slots of each form are
 listed in domain.yml; which field a correction names is in corrections.py."""
 from __future__ import annotations
 
-FORM_KINDS = {"join_form": "beitritt", "funding_form": "foerderung", "study_form": "studium"}
+FORM_KINDS = {"join_form": "beitritt", "funding_form": "foerderung", "study_form": "studium",
+              "callback_form": "rueckruf"}
 KIND_FORMS = {kind: form for form, kind in FORM_KINDS.items()}
 
 LABELS = {

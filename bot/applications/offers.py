@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import re
 
-FORM_OF_INTENT = {"request_join": "join_form", "request_funding": "funding_form", "request_study": "study_form"}
+FORM_OF_INTENT = {"request_join": "join_form", "request_funding": "funding_form", "request_study": "study_form",
+                  "request_callback": "callback_form",
+                  # a person asked for when nobody can take over (actions/handover.py)
+                  "request_human": "callback_form"}
 # The subject of each form (topic ids of knowledge/topics.yml) and the entry that answers a
 # user who wants information instead of the form.
-FORM_TOPICS = {"join_form": "joining", "funding_form": "funding", "study_form": "study"}
-DEFAULT_INFO_ENTRY = {"join_form": "join_process", "funding_form": "funding", "study_form": "study"}
+FORM_TOPICS = {"join_form": "joining", "funding_form": "funding", "study_form": "study", "callback_form": "contact"}
+DEFAULT_INFO_ENTRY = {"join_form": "join_process", "funding_form": "funding", "study_form": "study",
+                      "callback_form": "contact"}
 # How a user starts the form again later, as the bot suggests it.
 START_PHRASES = {
     "join_form": "Beitrittsanfrage stellen",
     "funding_form": "Förderanfrage stellen",
     "study_form": "Studienanfrage stellen",
+    "callback_form": "Rückruf",
 }
 
 _REQUEST = re.compile(
     r"anfrage|antrag|interessen?s?bekundung|beantrag|anmeld|beitreten|beitritt|mitglied\s+werden|"
-    r"allianzkommune\s+werden|aufnehmen|weiterleiten|weitergeben|einreichen|abschicken|vormerken|mitmachen",
+    r"allianzkommune\s+werden|aufnehmen|weiterleiten|weitergeben|einreichen|abschicken|vormerken|mitmachen|"
+    r"rückruf|rueckruf|zurückruf|zurueckruf",
     re.IGNORECASE,
 )
 _INFO = re.compile(

@@ -13,7 +13,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.applications.models import Application, OutboxMessage
 
-KINDS = {"beitritt": "Beitrittsanfrage", "foerderung": "Förderanfrage", "studium": "Studienanfrage"}
+KINDS = {"beitritt": "Beitrittsanfrage", "foerderung": "Förderanfrage", "studium": "Studienanfrage",
+         "rueckruf": "Rückrufbitte"}
 STATUSES = {
     "eingegangen": "eingegangen",
     "in_bearbeitung": "in Bearbeitung",

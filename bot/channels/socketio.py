@@ -28,6 +28,7 @@ from sanic import Blueprint
 
 from bot import feedback
 from bot.channels.guard import MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address, origin_allowed
+from bot.channels.handover import deliver_in_background
 from bot.channels.splitting import answering_each_question
 from bot.config import get_settings
 
@@ -100,6 +101,13 @@ class SocketIOChannel(SocketIOInput):
                 return
             await rasa_message(sid, data)
 
+        async def deliver(message, text: Text, marker: Optional[Text]) -> None:
+            # Session persistence puts each browser tab of a session in the room named by its
+            # id; the message id lets the widget store a message once across tabs and reloads.
+            payload = {"text": text, "message_id": f"handover-{message.id}", **({"handover": marker} if marker else {})}
+            await sio.emit(self.bot_message_evt, payload, room=message.handover.sender_id, namespace=self.namespace)
+
+        deliver_in_background(blueprint, self.name(), deliver)
         sio.on("connect", connect, namespace=self.namespace)
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)

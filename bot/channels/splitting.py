@@ -1,12 +1,14 @@
 """Every channel hands a user's message to Rasa through this wrapper, so that a message with
 two questions is answered as two turns, in order (bot/conversation/splitting.py says where a
-message is cut). The parts keep the original message in their metadata for the record."""
+message is cut). The parts keep the original message in their metadata for the record.
+While a person of the LPR has the conversation, no message reaches Rasa (bot/channels/handover.py)."""
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.channels.handover import silent_during_handover
 from bot.conversation.splitting import split_questions
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -25,4 +27,4 @@ def answering_each_question(on_new_message: OnNewMessage) -> OnNewMessage:
                 metadata=metadata,
             ))
 
-    return handle
+    return silent_during_handover(handle)

@@ -20,6 +20,7 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint
 
 from bot.channels.formatting import markdown_to_html
+from bot.channels.handover import deliver_in_background
 from bot.channels.splitting import OnNewMessage, answering_each_question
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,14 @@ class TelegramChannel(TelegramInput):
     api_url: Optional[Text] = None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return super().blueprint(answering_each_question(on_new_message))
+        blueprint = super().blueprint(answering_each_question(on_new_message))
+        output = TelegramApiOutput(self.access_token, self.api_url)
+
+        async def deliver(message, text: Text, _marker: Optional[Text]) -> None:
+            await output.send_text_message(message.handover.sender_id, text)
+
+        deliver_in_background(blueprint, self.name(), deliver)
+        return blueprint
 
     def get_output_channel(self) -> TelegramOutput:
         channel = TelegramApiOutput(self.access_token, self.api_url)

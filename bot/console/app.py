@@ -12,7 +12,7 @@ import csv
 import io
 import secrets
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
 from typing import Optional
@@ -41,6 +41,7 @@ from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
 from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
+from bot.handover import store as handover_store
 
 HERE = Path(__file__).resolve().parent
 MAX_SESSION_SECONDS = 10 * 3600  # a login ends after a working day even when in constant use
@@ -242,9 +243,13 @@ class Console:
     async def statistics(self, request: Request) -> Response:
         day_from, day_to = date_range(request)
         stats = conversations.statistics(self.tracker, day_from, day_to) if self.tracker else None
+        since = datetime.combine(day_from, datetime.min.time(), tzinfo=timezone.utc)
+        handovers = await run_in_threadpool(handover_store.statistics, self.sessions, since,
+                                            since + timedelta(days=(day_to - day_from).days + 1))
         return self.render(request, "statistik.html", {"stats": stats, "day_from": day_from, "day_to": day_to,
                                                         "feedback_subjects": conversations.FEEDBACK_SUBJECTS,
-                                                        "chart": bar_chart(stats) if stats else None})
+                                                        "chart": bar_chart(stats) if stats else None,
+                                                        "handovers": handovers})
 
     async def statistics_csv(self, request: Request) -> Response:
         day_from, day_to = date_range(request)

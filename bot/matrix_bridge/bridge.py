@@ -7,7 +7,9 @@
 - each Rasa reply becomes one m.text message with plain `body` and HTML `formatted_body`;
   buttons become numbered options, and a reply that is only such a number sends the
   button's payload,
-- Rasa unreachable → a polite German message; sync errors → retried with back-off.
+- Rasa unreachable → a polite German message; sync errors → retried with back-off,
+- with ASSKOMM_HANDOVER_ROOM: that room is the staff's, never answered by the bot; its
+  threads carry handovers to a person (bot/matrix_bridge/handover.py).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -36,6 +39,9 @@ from nio import (
 )
 
 from bot.channels.formatting import markdown_to_html, markdown_to_plain
+from bot.matrix_bridge.handover import HandoverRelay
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger("asskomm.matrix")
 
@@ -53,6 +59,10 @@ class BridgeConfig:
     rasa_url: str = "http://localhost:5005"
     rasa_timeout_s: float = 120.0
     device_name: str = "asskomm-bridge"
+    # Handover to staff: off without a room (closed by default).
+    handover_room: str = ""
+    database_url: str = ""
+    handover_timeout_minutes: int = 5
 
     @classmethod
     def from_env(cls, env: Optional[Dict[str, str]] = None) -> "BridgeConfig":
@@ -69,6 +79,11 @@ class BridgeConfig:
             access_token=env.get("ASSKOMM_MATRIX_ACCESS_TOKEN", ""),
             store_dir=Path(env.get("ASSKOMM_MATRIX_STORE_DIR") or Path(env.get("ASSKOMM_VAR_DIR", "var")) / "matrix"),
             rasa_url=(env.get("ASSKOMM_RASA_URL") or "http://localhost:5005").rstrip("/"),
+            handover_room=env.get("ASSKOMM_HANDOVER_ROOM", "").strip(),
+            # The same database as the bot (bot.config.Settings.database, which needs pydantic 1).
+            database_url=env.get("DATABASE_URL")
+            or f"sqlite:///{Path(env.get('ASSKOMM_VAR_DIR') or PROJECT_ROOT / 'var') / 'asskomm.db'}",
+            handover_timeout_minutes=int(env.get("ASSKOMM_HANDOVER_TIMEOUT_MINUTES") or 5),
         )
 
 
@@ -133,6 +148,10 @@ class MatrixBridge:
         self.buttons: Dict[Tuple[str, str], List[Dict[str, str]]] = {}
         self.locks: Dict[Tuple[str, str], asyncio.Lock] = {}
         self.tasks: set = set()
+        self.relay: Optional[HandoverRelay] = None
+        if config.handover_room:
+            self.relay = HandoverRelay(config.handover_room, config.database_url,
+                                       timedelta(minutes=config.handover_timeout_minutes), self.send)
 
     # state kept between starts: the login (no new device per start) and the sync token
     @property
@@ -200,6 +219,10 @@ class MatrixBridge:
             for event in events[start:]:
                 if isinstance(event, RoomMessageText) and event.sender != self.client.user_id \
                         and not _is_edit(event):
+                    if room_id == self.config.handover_room:
+                        if self.relay is not None:
+                            await self.relay.on_staff_message(event.sender, event.source.get("content") or {})
+                        continue  # the staff room is never answered by the bot
                     self.dispatch(room_id, event.sender, event.body or "")
 
     def dispatch(self, room_id: str, user_id: str, text: str) -> None:
@@ -242,17 +265,19 @@ class MatrixBridge:
             raise RuntimeError(f"unerwartete Antwort {replies!r:.200}")
         return replies
 
-    async def send(self, room_id: str, content: Dict[str, str]) -> None:
+    async def send(self, room_id: str, content: Dict[str, Any]) -> Optional[str]:
+        """Sends with retries; the event id, or None when it failed three times."""
         for attempt in range(3):
             try:
                 result = await self.client.room_send(room_id, "m.room.message", content,
                                                      ignore_unverified_devices=True)
                 if not isinstance(result, RoomSendError):
-                    return
+                    return result.event_id
                 log.warning("Matrix: Senden in %s fehlgeschlagen: %s", room_id, result.message)
             except Exception as error:  # noqa: BLE001
                 log.warning("Matrix: Senden in %s fehlgeschlagen: %s", room_id, error)
             await asyncio.sleep(1 + attempt * 2)
+        return None
 
     # --- main loop ---
     async def run(self) -> None:
@@ -261,6 +286,10 @@ class MatrixBridge:
             await self.login()
             since = self._load_session().get("since") or await self._skip_history()
             log.info("Matrix: Brücke läuft (Rasa: %s).", self.config.rasa_url)
+            if self.relay is not None:
+                await self.join(self.config.handover_room)
+                relay = asyncio.create_task(self.relay.run())
+                self.tasks.add(relay)
             await self._sync_loop(since)
         finally:
             for task in list(self.tasks):

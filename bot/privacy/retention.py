@@ -5,6 +5,8 @@
   store (SQLite or PostgreSQL, the same tables Rasa's SQL store writes).
 - Applications: those closed (status "abgeschlossen") longer ago than
   ASSKOMM_APPLICATION_RETENTION_DAYS, with their outbox mail.
+- Handovers to staff (bot/handover/) that ended longer ago than ASSKOMM_RETENTION_DAYS, with
+  the messages relayed in them: they are part of the conversation.
 
 Runs at start and then daily in `make run` (RetentionJob), and on demand:
 `python -m bot.admin loeschfristen`.
@@ -22,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.applications.models import Application
 from bot.config import Settings
+from bot.handover import store as handover_store
 from bot.privacy.conversations import events, form_drafts
 
 log = logging.getLogger(__name__)
@@ -35,10 +38,12 @@ class RetentionReport:
     events: int
     drafts: int
     applications: int
+    handovers: int = 0
 
     def describe(self) -> str:
         return (f"Löschfristen: {self.conversations} Gespräche ({self.events} Ereignisse), "
-                f"{self.drafts} unvollständige Formulare, {self.applications} abgeschlossene Anfragen gelöscht")
+                f"{self.drafts} unvollständige Formulare, {self.applications} abgeschlossene Anfragen, "
+                f"{self.handovers} beendete Übergaben gelöscht")
 
 
 def tracker_store_url(settings: Settings) -> str:
@@ -91,7 +96,11 @@ def run_retention(settings: Settings, sessions: sessionmaker) -> RetentionReport
     finally:
         engine.dispose()
     applications = delete_closed_applications(sessions, settings.application_retention_days)
-    return RetentionReport(conversations, events, drafts, applications)
+    handovers = 0
+    if settings.retention_days > 0:
+        handovers = handover_store.delete_ended_before(
+            sessions, datetime.now(timezone.utc) - timedelta(days=settings.retention_days))
+    return RetentionReport(conversations, events, drafts, applications, handovers)
 
 
 class RetentionJob:

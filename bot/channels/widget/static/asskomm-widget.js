@@ -64,6 +64,8 @@
     easyTitle: 'Antworten in Leichter Sprache ein- oder ausschalten',
     easyOn: 'Leichte Sprache',
     easyOff: 'Normale Sprache',
+    handoverConnected: 'Sie sind mit einer Mitarbeiterin oder einem Mitarbeiter des LPR verbunden.',
+    handoverEnded: 'Die Mitarbeiterin oder der Mitarbeiter des LPR hat das Gespräch beendet.',
     remaining: function (n) { return n === 0 ? 'Die Nachricht hat die Höchstlänge von 2000 Zeichen erreicht.' : 'Noch ' + n + ' Zeichen möglich.'; },
     counter: function (n) { return n + ' von ' + MAX_LENGTH + ' Zeichen frei'; },
     helpful: 'Hilfreich?',
@@ -197,6 +199,7 @@
         easyLanguage: data.easyLanguage === true,
         feedback: cleanFeedback(data.feedback),
         conversationFeedback: data.conversationFeedback === 'ja' || data.conversationFeedback === 'nein' ? data.conversationFeedback : '',
+        handover: data.handover === 'connected' || data.handover === 'ended' ? data.handover : '',
         messages: messages.filter(function (m) {
           return m && typeof m.id === 'string' && (m.from === 'user' || m.from === 'bot') && typeof m.text === 'string';
         }).map(function (m) { return { id: m.id, from: m.from, text: m.text, buttons: cleanButtons(m.buttons) }; })
@@ -216,7 +219,7 @@
   }
 
   function newState() {
-    return { sessionId: randomId(), greeted: false, lastSender: '', easyLanguage: false, feedback: {}, conversationFeedback: '', messages: [] };
+    return { sessionId: randomId(), greeted: false, lastSender: '', easyLanguage: false, feedback: {}, conversationFeedback: '', handover: '', messages: [] };
   }
 
   function saveState() {
@@ -343,7 +346,7 @@
     return node;
   }
 
-  var host, launcher, unreadBadge, panel, log, typing, statusLine, form, input, sendButton, counter, counterLive, easyToggle;
+  var host, launcher, unreadBadge, panel, log, typing, statusLine, handoverLine, form, input, sendButton, counter, counterLive, easyToggle;
   var survey, surveyChoices, surveyThanks;
 
   // Datenschutz: der Link steht vor der ersten Nachricht (data-privacy-url, sonst die
@@ -395,6 +398,9 @@
       'aria-label': TEXT.log, tabindex: '0'
     }, [typing]);
     statusLine = el('p', { class: 'ak-status', role: 'status' });
+    // Übergabe an einen Menschen: sichtbar und für Bildschirmleser angesagt. Eine eigene
+    // Live-Region ohne role="status": die Statuszeile der Verbindung bleibt die einzige.
+    handoverLine = el('p', { class: 'ak-handover', 'aria-live': 'polite', 'aria-atomic': 'true' });
 
     input = el('textarea', {
       id: 'ak-input', class: 'ak-input', rows: '1', maxlength: String(MAX_LENGTH), placeholder: TEXT.placeholder,
@@ -409,7 +415,7 @@
 
     panel = el('div', { id: 'ak-panel', class: 'ak-panel', role: 'dialog', 'aria-labelledby': 'ak-title', hidden: true }, [
       el('div', { class: 'ak-header' }, [el('h2', { id: 'ak-title', class: 'ak-title', text: config.title }), easyToggle, resetButton, closeButton]),
-      privacyNotice(), log, statusLine, form
+      privacyNotice(), handoverLine, log, statusLine, form
     ]);
 
     surveyChoices = el('div', { class: 'ak-feedback-choices', role: 'group', 'aria-labelledby': 'ak-survey-q' }, [
@@ -467,6 +473,7 @@
     renderMessages(true);
     updateSendState();
     showEasyLanguage();
+    showHandover();
     document.body.appendChild(host);
   }
 
@@ -488,6 +495,12 @@
       if (step === null) counterLive.textContent = '';
       lastAnnounced = step;
     }
+  }
+
+  function showHandover() {
+    var text = state.handover === 'connected' ? TEXT.handoverConnected
+      : state.handover === 'ended' ? TEXT.handoverEnded : '';
+    if (handoverLine && handoverLine.textContent !== text) handoverLine.textContent = text;
   }
 
   function setStatus(text) {
@@ -820,7 +833,13 @@
     refreshState();
     // Mit mehreren offenen Tabs derselben Sitzung speichert nur der Tab, der gefragt hat;
     // die anderen zeigen die Antwort über das storage-Ereignis.
-    if (state.lastSender && state.lastSender !== tabId) return;
+    // Nachrichten von Mitarbeitenden kommen ohne Frage dieses Tabs: jeder Tab nimmt sie an,
+    // ihre Kennung verhindert doppelte Einträge (auch nach dem Neuladen).
+    var handover = data.handover === 'connected' || data.handover === 'ended' ? data.handover : '';
+    var messageId = typeof data.message_id === 'string' ? data.message_id : '';
+    if (!handover && state.lastSender && state.lastSender !== tabId) return;
+    if (messageId && state.messages.some(function (m) { return m.id === messageId; })) return;
+    if (handover) state.handover = handover;
     var text = typeof data.text === 'string' ? data.text : '';
     var buttons = cleanButtons(data.buttons && data.buttons.length ? data.buttons : data.quick_replies);
     var attachment = data.attachment;
@@ -830,11 +849,12 @@
     if (!text.trim() && !buttons.length) return;
     setTyping(false);
     if (statusLine.textContent === TEXT.noReply) setStatus('');
-    state.messages.push({ id: randomId(), from: 'bot', text: text, buttons: buttons });
+    state.messages.push({ id: messageId || randomId(), from: 'bot', text: text, buttons: buttons });
     var easy = easyFromReply(buttons);
     if (easy !== null) state.easyLanguage = easy;
     saveState();
     showEasyLanguage();
+    showHandover();
     renderMessages(false);
   }
 
@@ -849,6 +869,7 @@
     state = newState();
     saveState();
     showEasyLanguage();
+    showHandover();
     setTyping(false);
     renderMessages(true);
     if (socket && socket !== true) {
@@ -863,6 +884,7 @@
     state = loadState() || newState();
     renderMessages(false);
     showEasyLanguage();
+    showHandover();
     if (state.sessionId !== previous && socket && socket !== true && ready) {
       socket.emit('session_request', { session_id: state.sessionId });
     }
