@@ -53,6 +53,8 @@ def pod_specs() -> list[tuple[str, dict]]:
     for _, doc in documents():
         if doc["kind"] in ("Deployment", "Job"):
             specs.append((f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]["spec"]))
+        elif doc["kind"] == "CronJob":
+            specs.append((f"CronJob/{doc['metadata']['name']}", doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
     return specs
 
 
@@ -268,6 +270,20 @@ def test_migration_job_prepares_the_database():
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["python", "-m", "bot.admin", "mitglieder"]
     assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
+
+
+def test_retention_runs_every_night_in_the_cluster():
+    """serve_rasa starts no retention job (each replica would run it), so the cluster needs one."""
+    from bot.admin.cli import build_parser
+
+    cron = find("CronJob", "asskomm-retention")
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"][-1] == "loeschfristen"
+    assert build_parser().parse_args(container["command"][3:]).command == "loeschfristen"
+    minute, hour, *every_day = cron["spec"]["schedule"].split()
+    assert every_day == ["*", "*", "*"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
 
 PLACEHOLDER = "CHANGE-ME"
