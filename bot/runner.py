@@ -59,9 +59,19 @@ def wait_until_ready(url: str, process: subprocess.Popen, name: str, timeout_s: 
     raise StartupError(f"{name} antwortet nach {timeout_s:.0f} s nicht unter {url}.")
 
 
+def make_var_dir_private(var_dir: Path) -> None:
+    """var/ holds conversations, applications and generated files with passwords: owner only.
+    mkdir's mode alone is not enough: `make install` creates var/spacy/ first (umask, usually
+    0755), and an existing directory keeps its mode."""
+    var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        var_dir.chmod(0o700)
+    except PermissionError:  # owned by another account (e.g. a mounted volume): its owner decides
+        print(f"Warnung: {var_dir} gehört einem anderen Konto; bitte selbst auf 0700 setzen.", file=sys.stderr)
+
+
 def _child_env(settings: Settings) -> dict[str, str]:
-    # var/ holds conversations, applications and generated files with passwords: owner only.
-    settings.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_var_dir_private(settings.var_dir)
     return {**rasa_subprocess_env(), **settings.as_env(), **settings.rasa_env()}
 
 
@@ -131,6 +141,7 @@ def running_bot(
 ) -> Iterator[tuple[subprocess.Popen, subprocess.Popen]]:
     """Action server and Rasa running and answering; both stopped on exit."""
     check_ports(settings, [settings.action_port, settings.rasa_port])
+    make_var_dir_private(settings.var_dir)  # before the databases in it are created
     print(prepare_database(settings), flush=True)
     # Old conversations and closed applications are deleted now and then daily.
     retention = RetentionJob(settings, make_session_factory(make_engine(settings.database))).start()
@@ -207,7 +218,7 @@ def shell(settings: Settings, model: Path, debug: bool = False) -> int:
     except StartupError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 1
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    make_var_dir_private(settings.var_dir)
     print(prepare_database(settings), flush=True)
     actions = start_action_server(settings, settings.var_dir / "actions-shell.log")
     try:

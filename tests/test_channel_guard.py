@@ -17,7 +17,7 @@ from bot.channels.guard import (
 )
 from bot.config import Settings
 from bot.deployment.endpoints import write_endpoints
-from bot.runner import rasa_command
+from bot.runner import make_var_dir_private, rasa_command
 
 
 @pytest.mark.parametrize("origin, host, allowed, expected", [
@@ -136,6 +136,17 @@ def test_generated_files_with_secrets_are_readable_by_the_owner_only(tmp_path):
     for path in (write_endpoints(settings), write_credentials(settings)):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
     assert "geheim" in (tmp_path / "endpoints.yml").read_text()
+
+
+def test_var_made_by_make_install_becomes_owner_only(tmp_path):
+    """make install builds var/spacy/ with the umask; make run must still close var/ itself."""
+    var_dir = tmp_path / "var"
+    (var_dir / "spacy").mkdir(parents=True)
+    var_dir.chmod(0o755)
+    make_var_dir_private(var_dir)
+    assert stat.S_IMODE(os.stat(var_dir).st_mode) == 0o700
+    make_var_dir_private(tmp_path / "neu")
+    assert stat.S_IMODE(os.stat(tmp_path / "neu").st_mode) == 0o700
 
 
 def test_the_action_server_listens_on_loopback_by_default():
