@@ -2,6 +2,7 @@
 tables Rasa's SQL tracker store writes, on SQLite and PostgreSQL."""
 import json
 import logging
+import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -59,6 +60,30 @@ def test_conversations_older_than_the_retention_period_are_deleted(tracker_db):
     assert delete_old_conversations(tracker_db, 30, now=now) == (1, 3, 1)
     assert senders(tracker_db) == {"recent", "long-but-active"}
     assert delete_old_conversations(tracker_db, 0, now=now) == (0, 0, 0)  # 0: switched off
+
+
+def test_a_deleted_conversation_leaves_no_trace_in_the_sqlite_files(tmp_path):
+    """The DPO's check: the bytes of var/tracker.db and its write-ahead log, not only the rows."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    EVENTS.metadata.create_all(engine)
+    metadata.create_all(engine)
+    # As in the running bot, another connection stays open (Rasa's pool, the other process),
+    # so SQLite keeps its write-ahead log file instead of folding it in on the last close.
+    other = sqlite3.connect(tmp_path / "tracker.db")
+    other.execute("select count(*) from form_drafts").fetchall()
+    secret = "klara.geheim@grossharthau.example"
+    with engine.begin() as connection:
+        connection.execute(EVENTS.insert().values(sender_id="chat-9", type_name="user", timestamp=time.time(),
+                                                  data=json.dumps({"text": secret})))
+        connection.execute(form_drafts.insert().values(sender_id="chat-9", data=json.dumps({"email": secret}),
+                                                       updated_at=time.time()))
+    add_conversation(engine, "chat-10", time.time())
+    assert forget(engine, "chat-9") == 1
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("tracker.db")]
+    assert all(secret.encode() not in p.read_bytes() for p in files), files
+    assert senders(engine) == {"chat-10"}  # the others stay
+    other.close()
+    engine.dispose()
 
 
 def test_staff_delete_one_conversation(tracker_db):

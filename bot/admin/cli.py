@@ -40,6 +40,7 @@ from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
 from bot.db import make_engine
+from bot.db.engine import erase_deleted_rows
 from bot.privacy.conversations import forget
 from bot.privacy.retention import run_retention, tracker_store_url
 
@@ -218,6 +219,7 @@ def cmd_set_status(sessions, args) -> int:
     if not store.set_status(sessions, args.vorgangsnummer.upper(), args.status):
         print(f"Keine Anfrage {args.vorgangsnummer}", file=sys.stderr)
         return 1
+    erase_deleted_rows(sessions.kw["bind"])
     print(f"{args.vorgangsnummer.upper()}: {store.STATUSES[args.status]}")
     return 0
 
@@ -258,6 +260,7 @@ def cmd_delete_application(sessions, args) -> int:
     if not store.delete(sessions, reference):
         print(f"Keine Anfrage {args.vorgangsnummer}", file=sys.stderr)
         return 1
+    erase_deleted_rows(sessions.kw["bind"])
     print(f"{reference}: Anfrage und ihre E-Mails im Postausgang gelöscht")
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from bot.db.engine import erase_deleted_rows
+
 # The action that deletes the conversation it runs in (actions/privacy.py); the tracker store
 # acts on it when it saves the conversation.
 DELETE_ACTION = "action_delete_my_data"
@@ -27,4 +29,5 @@ def forget(engine: sa.engine.Engine, sender_id: str) -> int:
         if sa.inspect(connection).has_table("events"):
             deleted = connection.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
         connection.execute(form_drafts.delete().where(form_drafts.c.sender_id == sender_id))
+    erase_deleted_rows(engine)
     return deleted

@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.applications.models import Application
 from bot.config import Settings
+from bot.db.engine import erase_deleted_rows
 from bot.handover import store as handover_store
 from bot.privacy.conversations import events, form_drafts
 
@@ -69,6 +70,8 @@ def delete_old_conversations(engine: sa.engine.Engine, days: int, now: float | N
             conversations = len(senders)
         if "form_drafts" in tables:
             drafts = connection.execute(form_drafts.delete().where(form_drafts.c.updated_at < cutoff)).rowcount
+    if conversations or drafts:
+        erase_deleted_rows(engine)
     return conversations, events_deleted, drafts
 
 
@@ -96,6 +99,8 @@ def run_retention(settings: Settings, sessions: sessionmaker) -> RetentionReport
     finally:
         engine.dispose()
     applications = delete_closed_applications(sessions, settings.application_retention_days)
+    if applications:
+        erase_deleted_rows(sessions.kw["bind"])
     handovers = 0
     if settings.retention_days > 0:
         handovers = handover_store.delete_ended_before(
