@@ -47,6 +47,9 @@ def test_the_origins_setting_is_a_comma_separated_list():
     (b'{"sender": "a", "message": "Hallo", "metadata": "x"}', '"metadata"'),
     (b"{", "kein gültiges JSON"), (b"", "kein gültiges JSON"), (b'{"message": "\xff\xfe"}', "UTF-8"),
     (('{"sender": "' + "s" * 300 + '", "message": "x"}').encode(), "zu lang"),
+    (b'{"message": "Hallo"}', '"sender"'),  # else all such clients share conversation "default"
+    (b'{"sender": "a\\u0000b", "message": "Hallo"}', "Steuerzeichen"),  # PostgreSQL: no NUL in text
+    (b'{"sender": "a\\nb", "message": "Hallo"}', "Steuerzeichen"),
 ])
 def test_malformed_rest_bodies_get_a_german_reason(body, reason):
     result = parse_rest_body(body)
@@ -56,7 +59,7 @@ def test_malformed_rest_bodies_get_a_german_reason(body, reason):
 def test_a_well_formed_body_is_the_message():
     assert parse_rest_body('{"sender": "s", "message": "Grüß Gott", "metadata": {"a": 1}}'.encode()) == \
         RestMessage("s", "Grüß Gott", {"a": 1})
-    assert parse_rest_body(b'{"message": ""}') == RestMessage("default", "", None)
+    assert parse_rest_body(b'{"sender": "s", "message": ""}') == RestMessage("s", "", None)
     # a long message is well-formed; the channel answers it politely (bot/channels/rest.py)
     assert parse_rest_body(('{"sender": "a", "message": "' + "x" * (MAX_MESSAGE_CHARS + 1) + '"}').encode()).sender == "a"
 

@@ -60,11 +60,16 @@ def parse_rest_body(body: bytes) -> RestMessage | str:
         return 'Die Anfrage ist kein gültiges JSON. Erwartet: {"sender": "...", "message": "..."}.'
     if not isinstance(data, dict):
         return 'Erwartet wird ein JSON-Objekt: {"sender": "...", "message": "..."}.'
-    sender, text, metadata = data.get("sender", "default"), data.get("message"), data.get("metadata")
+    # No default sender (Rasa's is "default"): every client without one would share one
+    # conversation, its form answers and the status of its applications.
+    sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata")
     if not isinstance(sender, str) or not sender.strip():
         return '"sender" muss eine nicht leere Zeichenkette sein (die Kennung des Gesprächs).'
     if len(sender) > MAX_SENDER_CHARS:
         return f'"sender" ist zu lang (höchstens {MAX_SENDER_CHARS} Zeichen).'
+    if any(ord(char) < 32 or ord(char) == 127 for char in sender):
+        # PostgreSQL cannot store NUL in a text column: the tracker store would fail with a 500.
+        return '"sender" darf keine Steuerzeichen enthalten.'
     if not isinstance(text, str):
         return '"message" muss eine Zeichenkette sein (der Text der Nachricht).'
     if metadata is not None and not isinstance(metadata, dict):
