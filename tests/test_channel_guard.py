@@ -182,3 +182,12 @@ def test_only_the_four_feedback_messages_of_the_widget_are_taken_as_feedback():
     for text in ('/feedback{"feedback_wert":"vielleicht"}', '/feedback{"feedback_wert":"ja","x":"Anna Muster"}',
                  '/feedback', 'feedback ja', '/feedback{"feedback_wert":"ja"} und Text'):
         assert feedback.parse_payload(text) is None, text  # goes to Rasa like any other message
+
+
+def test_socketio_takes_no_session_id_the_tracker_store_cannot_keep():
+    from bot.channels.socketio import _readable
+
+    assert _readable({"message": "Hallo", "session_id": "abc-1"}, "customData")
+    assert _readable({"message": "Hallo"}, "customData")  # then the socket's own id
+    assert not _readable({"message": "Hallo", "session_id": "a\x00b"}, "customData")  # PostgreSQL: no NUL
+    assert not _readable({"message": "Hallo", "session_id": "s" * 300}, "customData")

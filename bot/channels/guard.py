@@ -50,6 +50,18 @@ class RestMessage:
     metadata: Optional[dict]
 
 
+def sender_problem(sender: Any) -> Optional[str]:
+    """Why this cannot be a conversation's id (REST "sender", socket.io "session_id"), or None."""
+    if not isinstance(sender, str) or not sender.strip():
+        return "muss eine nicht leere Zeichenkette sein (die Kennung des Gesprächs)"
+    if len(sender) > MAX_SENDER_CHARS:
+        return f"ist zu lang (höchstens {MAX_SENDER_CHARS} Zeichen)"
+    if any(ord(char) < 32 or ord(char) == 127 for char in sender):
+        # PostgreSQL cannot store NUL in a text column: the tracker store would fail.
+        return "darf keine Steuerzeichen enthalten"
+    return None
+
+
 def parse_rest_body(body: bytes) -> RestMessage | str:
     """The message of a REST request, or the German reason why the request is refused."""
     try:
@@ -63,13 +75,9 @@ def parse_rest_body(body: bytes) -> RestMessage | str:
     # No default sender (Rasa's is "default"): every client without one would share one
     # conversation, its form answers and the status of its applications.
     sender, text, metadata = data.get("sender"), data.get("message"), data.get("metadata")
-    if not isinstance(sender, str) or not sender.strip():
-        return '"sender" muss eine nicht leere Zeichenkette sein (die Kennung des Gesprächs).'
-    if len(sender) > MAX_SENDER_CHARS:
-        return f'"sender" ist zu lang (höchstens {MAX_SENDER_CHARS} Zeichen).'
-    if any(ord(char) < 32 or ord(char) == 127 for char in sender):
-        # PostgreSQL cannot store NUL in a text column: the tracker store would fail with a 500.
-        return '"sender" darf keine Steuerzeichen enthalten.'
+    problem = sender_problem(sender)
+    if problem:
+        return f'"sender" {problem}.'
     if not isinstance(text, str):
         return '"message" muss eine Zeichenkette sein (der Text der Nachricht).'
     if metadata is not None and not isinstance(metadata, dict):

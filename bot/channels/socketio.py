@@ -27,7 +27,14 @@ from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted, UserU
 from sanic import Blueprint
 
 from bot import feedback
-from bot.channels.guard import MAX_SENDER_CHARS, SLOW_DOWN, FloodGuard, canned_answer, client_address, origin_allowed
+from bot.channels.guard import (
+    SLOW_DOWN,
+    FloodGuard,
+    canned_answer,
+    client_address,
+    origin_allowed,
+    sender_problem,
+)
 from bot.channels.handover import deliver_in_background
 from bot.channels.splitting import answering_each_question
 from bot.config import get_settings
@@ -72,7 +79,7 @@ class SocketIOChannel(SocketIOInput):
         async def session_request(sid: Text, data: Optional[Dict] = None, *_: Any) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > MAX_SENDER_CHARS:
+            if sender_problem(session_id):
                 data["session_id"] = uuid.uuid4().hex
             if self.session_persistence:
                 joined = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
@@ -146,7 +153,7 @@ def _readable(data: Any, metadata_key: str) -> bool:
     if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
         return False
     session_id = data.get("session_id")
-    return ((session_id is None or (isinstance(session_id, str) and len(session_id) <= MAX_SENDER_CHARS))
+    return ((session_id in (None, "") or sender_problem(session_id) is None)
             and isinstance(data.get(metadata_key) or {}, dict))
 
 
