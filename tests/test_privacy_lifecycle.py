@@ -163,6 +163,12 @@ def test_the_privacy_notice_says_what_how_long_who_and_where():
     assert "Betreiber dieses Chats" in privacy_notice(Settings())  # unset: no invented address
 
 
+def test_the_privacy_notice_names_the_staff_as_recipients_when_handover_is_on():
+    assert "Sonst gebe ich nichts weiter" in privacy_notice(Settings())
+    text = privacy_notice(Settings(handover_room="!raum:matrix.example.org"))
+    assert "Sonst gebe ich nichts weiter" not in text and "Mitarbeitenden" in text
+
+
 def test_redaction_follows_the_requested_slot_of_the_active_form():
     events = [
         {"event": "user", "text": "Ich möchte beitreten", "parse_data": {"text": "Ich möchte beitreten"}},

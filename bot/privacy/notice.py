@@ -14,6 +14,10 @@ def privacy_notice(settings: Settings) -> str:
     app_days = settings.application_retention_days
     applications = (f"{app_days} Tage nach dem Abschluss Ihres Anliegens gelöscht" if app_days > 0
                     else "nach den Fristen des Landespräventionsrats gelöscht")
+    # With a live handover (docs/handover.md) staff see the conversation: a recipient too.
+    others = ("Wenn Sie mit einem Menschen sprechen möchten, sehen die Mitarbeitenden des Landespräventionsrats "
+              "den Verlauf ohne E-Mail-Adressen und Telefonnummern und alles, was Sie ihnen danach schreiben."
+              if settings.handover_room.strip() else "Sonst gebe ich nichts weiter.")
     return "\n".join([
         "**Datenschutz in diesem Chat**",
         "",
@@ -21,8 +25,7 @@ def privacy_notice(settings: Settings) -> str:
         "Was Sie in eine Anfrage eintragen (Name, E-Mail, Telefon, Freitext), steht im Verlauf nur als "
         "Platzhalter, zum Beispiel „[E-Mail]“.",
         f"- **Wie lange:** Der Verlauf wird {kept}. Eine abgeschickte Anfrage wird {applications}.",
-        "- **Wer sie erhält:** Abgeschickte Anfragen gehen per E-Mail an den Landespräventionsrat Sachsen. "
-        "Sonst gebe ich nichts weiter.",
+        f"- **Wer sie erhält:** Abgeschickte Anfragen gehen per E-Mail an den Landespräventionsrat Sachsen. {others}",
         f"- **Verantwortlich:** {settings.privacy_controller.strip() or NO_CONTROLLER}.",
         "- **Löschen:** Schreiben Sie „Bitte löschen Sie meine Daten“. Dann lösche ich dieses Gespräch sofort.",
         "",
