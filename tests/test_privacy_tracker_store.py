@@ -3,6 +3,7 @@ back in the next turn, publishes only redacted events, and forgets a conversatio
 Rasa's real SQL tracker store on SQLite and PostgreSQL, with the project's domain."""
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -120,6 +121,11 @@ def test_the_draft_goes_when_the_form_ends(store):
     run(store.save(tracker))
     events, drafts = stored_text(store)
     assert drafts == "" and EMAIL not in events
+    if store.engine.dialect.name == "sqlite":  # nor in the file and its write-ahead log (-wal)
+        database = Path(store.engine.url.database)
+        files = [p for p in database.parent.iterdir() if p.name.startswith(database.name)]
+        # the ASCII part: JSON in the file escapes "ö"
+        assert files and all(b"weissenfels@dohna.example" not in p.read_bytes() for p in files), files
 
 
 def test_deletion_forgets_the_conversation_and_the_unsent_answers(store):

@@ -35,7 +35,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
-from bot.db.engine import sqlite_pragmas
+from bot.db.engine import erase_deleted_rows, sqlite_pragmas
 from bot.privacy.conversations import DELETE_ACTION, forget, form_drafts, metadata
 from bot.privacy.logs import install_log_redaction
 from bot.privacy.redaction import PLACEHOLDERS, Redactor, redact_events
@@ -115,6 +115,8 @@ class PrivacyTrackerStore(SQLTrackerStore):
         if deletion:
             self._save_after_deletion(tracker)
             return
+        if known.draft and not draft:  # the form ended (submitted or cancelled): no copy of its answers stays
+            erase_deleted_rows(self.engine)
         self._publish(sender_id, stored)
         # A new session starts: a reload reads only its events, so do not keep the old ones.
         if not any(event.get("event") == "session_started" for event in new):
