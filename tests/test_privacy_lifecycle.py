@@ -18,7 +18,13 @@ from bot.privacy.deletion import request_application_deletion
 from bot.privacy.logs import install_log_redaction
 from bot.privacy.notice import privacy_notice
 from bot.privacy.redaction import redact_events, scrub_text
-from bot.privacy.retention import RetentionJob, delete_closed_applications, delete_old_conversations, run_retention
+from bot.privacy.retention import (
+    RetentionJob,
+    RetentionReport,
+    delete_closed_applications,
+    delete_old_conversations,
+    run_retention,
+)
 
 DAY = 24 * 3600
 EVENTS = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
@@ -139,6 +145,7 @@ def test_the_job_runs_at_start_over_both_databases(tmp_path):
     assert senders(engine) == set()
     report = run_retention(settings, make_session_factory(make_engine(settings.database)))
     assert report.conversations == 0 and "Löschfristen" in report.describe()
+    assert "Gespräche: 1 (3 Ereignisse)" in RetentionReport(1, 3, 0, 0).describe()
 
 
 def test_a_deletion_request_for_a_submitted_application_reaches_the_staff_once(sessions):

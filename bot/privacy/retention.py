@@ -42,9 +42,10 @@ class RetentionReport:
     handovers: int = 0
 
     def describe(self) -> str:
-        return (f"Löschfristen: {self.conversations} Gespräche ({self.events} Ereignisse), "
-                f"{self.drafts} unvollständige Formulare, {self.applications} abgeschlossene Anfragen, "
-                f"{self.handovers} beendete Übergaben gelöscht")
+        # "Gespräche: 1" rather than "1 Gespräche": correct German for any number
+        return (f"Löschfristen – gelöscht: Gespräche: {self.conversations} ({self.events} Ereignisse), "
+                f"unvollständige Formulare: {self.drafts}, abgeschlossene Anfragen: {self.applications}, "
+                f"beendete Übergaben: {self.handovers}")
 
 
 def tracker_store_url(settings: Settings) -> str:
