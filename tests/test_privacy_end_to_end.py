@@ -330,6 +330,6 @@ def test_retention_deletes_old_conversations_on_demand(bot, monkeypatch, capsys)
         assert main(["loeschfristen"]) == 0
     finally:
         get_settings.cache_clear()
-    assert "1 Gespräche" in capsys.readouterr().out
+    assert "Gespräche: 1 " in capsys.readouterr().out
     assert user_events(settings, "alt-1") == 0 and user_events(settings, "neu-1") == 1
     assert "Quelle" in chat(settings, "alt-1", "Was ist ASSKomm?")  # a new conversation starts cleanly
