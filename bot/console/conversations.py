@@ -79,7 +79,7 @@ OUTCOMES = ("beantwortet", "teils nicht verstanden", "nicht verstanden", "Formul
 FEEDBACK_LABELS = {(feedback.ANSWER, "ja"): "Antwort hilfreich", (feedback.ANSWER, "nein"): "Antwort nicht hilfreich",
                    (feedback.CONVERSATION, "ja"): "Gespräch hat geholfen",
                    (feedback.CONVERSATION, "nein"): "Gespräch hat nicht geholfen"}
-FEEDBACK_SUBJECTS = ((feedback.ANSWER, "Antworten"), (feedback.CONVERSATION, "Gespräche"))
+FEEDBACK_SUBJECTS = ((feedback.ANSWER, "Antworten"), (feedback.CONVERSATION, "Gesprächen"))  # "Rückmeldungen zu …"
 
 
 @dataclass
