@@ -39,6 +39,7 @@ from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
+from bot.console.export import safe_cell  # one rule for formulas in spreadsheets
 from bot.db import make_engine
 from bot.privacy.conversations import forget
 from bot.privacy.retention import run_retention, tracker_store_url
@@ -204,14 +205,9 @@ def cmd_export(sessions, args) -> int:
         writer.writerow(["Vorgangsnummer", "Art", "Status", "Eingang", "Kanal", "Einwilligung", *labels])
         for a in rows:
             writer.writerow([a.reference, store.KINDS[a.kind], a.status, a.created_at.isoformat(), a.channel,
-                             a.consent_at.isoformat(), *[_safe_cell(a.fields.get(label, "")) for label in labels]])
+                             a.consent_at.isoformat(), *[safe_cell(str(a.fields.get(label, ""))) for label in labels]])
     print(f"{len(rows)} Anfragen nach {args.datei} geschrieben")
     return 0
-
-
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return f"'{value}" if str(value)[:1] in ("=", "+", "-", "@") else str(value)
 
 
 def cmd_set_status(sessions, args) -> int:
