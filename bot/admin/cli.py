@@ -40,7 +40,7 @@ from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
 from bot.console.export import safe_cell  # one rule for formulas in spreadsheets
-from bot.db import make_engine
+from bot.db import make_engine, make_session_factory, migrate
 from bot.privacy.conversations import forget
 from bot.privacy.retention import run_retention, tracker_store_url
 
@@ -100,13 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    repository = open_repository(get_settings())
+    settings = get_settings()
     try:
-        if args.command in CONSOLE_COMMANDS:
-            return CONSOLE_COMMANDS[args.command](repository.sessions, args)
-        if args.command in APPLICATION_COMMANDS:
-            return APPLICATION_COMMANDS[args.command](repository.sessions, args)
-        return COMMANDS[args.command](repository, args)
+        if args.command in CONSOLE_COMMANDS or args.command in APPLICATION_COMMANDS:
+            # Users and applications need no communes: no seeding, no spaCy (seconds and TensorFlow's log).
+            migrate(settings.database)
+            sessions = make_session_factory(make_engine(settings.database))
+            run = CONSOLE_COMMANDS.get(args.command) or APPLICATION_COMMANDS[args.command]
+            return run(sessions, args)
+        return COMMANDS[args.command](open_repository(settings), args)
     except (ValueError, KeyError, ValidationError) as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return 2
