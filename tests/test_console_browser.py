@@ -422,6 +422,25 @@ def test_every_page_fits_a_phone_screen(console, browser):
         context.close()
 
 
+def test_a_transcript_fits_a_desktop_screen_with_its_training_column(console, browser):
+    """A link to a transcript leads there through the login, and at 1280 px the transcript needs no
+    sideways scrolling to reach "als Trainingsbeispiel vorschlagen" (user trial, issue 13: the login
+    dropped "?id=…", and long links and action names pushed the column off the screen)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    try:
+        log_in(page, console, "admin", "/gespraeche/verlauf?id=gespraech-eins")
+        # the login keeps the query of the page asked for (it dropped "?id=…" before the trial)
+        assert page.url.endswith("/gespraeche/verlauf?id=gespraech-eins")
+        box = page.get_by_role("region", name="Verlauf")
+        assert box.evaluate("e => e.scrollWidth <= e.clientWidth")
+        assert page.get_by_role("cell", name="action_answer_knowledge", exact=True).is_visible()  # breaks only at "_"
+        button = page.get_by_role("button", name="als Trainingsbeispiel vorschlagen (Nachricht 1)").bounding_box()
+        assert button["x"] + button["width"] <= 1280
+    finally:
+        context.close()
+
+
 def test_editor_sees_knowledge_with_old_sources_marked(console, browser):
     from bot.knowledge import KnowledgeBase
 

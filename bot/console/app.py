@@ -417,7 +417,9 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         async def guarded(request: Request) -> Response:
             user = console.current_user(request)
             if user is None:
-                return RedirectResponse(f"/anmelden?weiter={quote(request.url.path)}", status_code=303)
+                # with the query: a link to a transcript or a filtered list still works after the login
+                wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/anmelden?weiter={quote(wanted, safe='/')}", status_code=303)
             request.state.user = user
             if area and not accounts.may(user.role, area):
                 return console.render(request, "fehler.html", {
