@@ -108,3 +108,24 @@ def test_the_communes_from_the_research_file_are_listed_and_shown_with_their_pas
     code, out = admin("zeigen", "Niesky")
     assert code == 0 and "Kooperationsvereinbarung unterzeichnet, Vereinbarung 11.07.2022" in out
     assert "Fundstelle: „Am Montag ist Niesky dem Präventionsnetzwerk" in out
+
+
+def test_creating_a_console_user_loads_no_language_model(tmp_path):
+    """Found in the user trial (issue 13): `benutzer-anlegen` seeded the communes and loaded spaCy,
+    so it took five seconds and printed TensorFlow's log before "Benutzer … angelegt"."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = ("import sys; from bot.admin.cli import main; code = main(sys.argv[1:]); "
+              "print('geladen:', sorted(m for m in ('spacy', 'tensorflow', 'rasa') if m in sys.modules)); sys.exit(code)")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(ASSKOMM_VAR_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script, "benutzer-anlegen", "mmuster", "--rolle", "auswertung"],
+                          input="ein-langes-Passwort\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Benutzer mmuster angelegt (Rolle auswertung)." in done.stdout
+    assert "geladen: []" in done.stdout
+    assert "tensorflow" not in done.stderr.lower()

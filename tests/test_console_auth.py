@@ -147,6 +147,17 @@ def test_export_neutralises_spreadsheet_formulas(sessions):
     assert "'=HYPERLINK" in text and ";=HYPERLINK" not in text
 
 
+@pytest.mark.parametrize("value, cell", [
+    ("+49351123456", "+49351123456"),  # a phone number stays readable (found in the user trial)
+    ("+49 351 123456", "+49 351 123456"),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("+HYPERLINK(\"http://evil\")", "'+HYPERLINK(\"http://evil\")"),
+    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("Rabenau", "Rabenau"),
+])
+def test_export_keeps_phone_numbers_and_neutralises_everything_else_with_a_sign(value, cell):
+    assert export.safe_cell(value) == cell
+
+
 def test_admin_command_reads_the_password_from_piped_input(local_sessions, monkeypatch, capsys):
     from bot.admin import cli
 

@@ -56,6 +56,15 @@ def test_a_question_that_names_its_topic_or_is_long_keeps_its_own_answer(kb, tex
     assert resolve(kb, "ask_study_cost", text, "joining") == Resolution(entry_id="study_cost")
 
 
+@pytest.mark.parametrize("payload,entry", [("/ask_study", "study"), ("/ask_study_cost", "study_cost"),
+                                           ("/ask_funding_deadline", "funding_deadline")])
+def test_a_button_chosen_after_another_topic_gets_its_own_answer(kb, payload, entry):
+    """Found in the user trial (issue 13): after the contact answer, the button "Studium
+    Präventionsmanagement" (/ask_study, one word) was taken for a follow-up and answered with contact."""
+    assert not is_followup(kb, payload)
+    assert resolve(kb, payload.lstrip("/"), payload, "contact") == Resolution(entry_id=entry)
+
+
 def test_without_context_the_intent_decides(kb):
     assert resolve(kb, "ask_join_cost", "Was kostet das?", None) == Resolution(entry_id="join_cost")
 

@@ -39,7 +39,8 @@ from bot.communes import seed
 from bot.communes.facts import STATUSES, MembershipFact, german_date
 from bot.communes.service import open_repository
 from bot.config import get_settings
-from bot.db import make_engine
+from bot.console.export import safe_cell  # one rule for formulas in spreadsheets
+from bot.db import make_engine, make_session_factory, migrate
 from bot.db.engine import erase_deleted_rows
 from bot.privacy.conversations import forget
 from bot.privacy.retention import run_retention, tracker_store_url
@@ -100,13 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    repository = open_repository(get_settings())
+    settings = get_settings()
     try:
-        if args.command in CONSOLE_COMMANDS:
-            return CONSOLE_COMMANDS[args.command](repository.sessions, args)
-        if args.command in APPLICATION_COMMANDS:
-            return APPLICATION_COMMANDS[args.command](repository.sessions, args)
-        return COMMANDS[args.command](repository, args)
+        if args.command in CONSOLE_COMMANDS or args.command in APPLICATION_COMMANDS:
+            # Users and applications need no communes: no seeding, no spaCy (seconds and TensorFlow's log).
+            migrate(settings.database)
+            sessions = make_session_factory(make_engine(settings.database))
+            run = CONSOLE_COMMANDS.get(args.command) or APPLICATION_COMMANDS[args.command]
+            return run(sessions, args)
+        return COMMANDS[args.command](open_repository(settings), args)
     except (ValueError, KeyError, ValidationError) as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return 2
@@ -205,14 +208,9 @@ def cmd_export(sessions, args) -> int:
         writer.writerow(["Vorgangsnummer", "Art", "Status", "Eingang", "Kanal", "Einwilligung", *labels])
         for a in rows:
             writer.writerow([a.reference, store.KINDS[a.kind], a.status, a.created_at.isoformat(), a.channel,
-                             a.consent_at.isoformat(), *[_safe_cell(a.fields.get(label, "")) for label in labels]])
+                             a.consent_at.isoformat(), *[safe_cell(str(a.fields.get(label, ""))) for label in labels]])
     print(f"{len(rows)} Anfragen nach {args.datei} geschrieben")
     return 0
-
-
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return f"'{value}" if str(value)[:1] in ("=", "+", "-", "@") else str(value)
 
 
 def cmd_set_status(sessions, args) -> int:

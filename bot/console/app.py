@@ -39,7 +39,7 @@ from bot.communes.facts import COUNCIL, MembershipFact
 from bot.communes.facts import STATUSES as MEMBERSHIP_STATUSES
 from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
-from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, workflow
+from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, wording, workflow
 from bot.db.engine import make_engine, make_session_factory, migrate
 from bot.handover import store as handover_store
 
@@ -51,6 +51,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may,
                              min_password=accounts.MIN_PASSWORD_LENGTH)
+templates.env.filters["anzahl"] = wording.count
 
 
 def secret_key(settings: Settings) -> str:
@@ -416,7 +417,9 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         async def guarded(request: Request) -> Response:
             user = console.current_user(request)
             if user is None:
-                return RedirectResponse(f"/anmelden?weiter={quote(request.url.path)}", status_code=303)
+                # with the query: a link to a transcript or a filtered list still works after the login
+                wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/anmelden?weiter={quote(wanted, safe='/')}", status_code=303)
             request.state.user = user
             if area and not accounts.may(user.role, area):
                 return console.render(request, "fehler.html", {

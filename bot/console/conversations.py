@@ -58,6 +58,7 @@ class Conversation:
     forms_cancelled: int = 0
     intents: Counter = field(default_factory=Counter)
     feedback: Counter = field(default_factory=Counter)  # (subject, value) → clicks in the widget
+    not_understood: list[str] = field(default_factory=list)  # the messages counted in `fallbacks`, redacted
 
     @property
     def outcome(self) -> str:
@@ -78,7 +79,7 @@ OUTCOMES = ("beantwortet", "teils nicht verstanden", "nicht verstanden", "Formul
 FEEDBACK_LABELS = {(feedback.ANSWER, "ja"): "Antwort hilfreich", (feedback.ANSWER, "nein"): "Antwort nicht hilfreich",
                    (feedback.CONVERSATION, "ja"): "Gespräch hat geholfen",
                    (feedback.CONVERSATION, "nein"): "Gespräch hat nicht geholfen"}
-FEEDBACK_SUBJECTS = ((feedback.ANSWER, "Antworten"), (feedback.CONVERSATION, "Gespräche"))
+FEEDBACK_SUBJECTS = ((feedback.ANSWER, "Antworten"), (feedback.CONVERSATION, "Gesprächen"))  # "Rückmeldungen zu …"
 
 
 @dataclass
@@ -148,6 +149,10 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
         return []
     found: dict[str, Conversation] = {}
     counted: set[str] = set()  # conversations whose latest user message already counts as not understood
+    active_form: dict[str, str] = {}  # the form each conversation is in, from Rasa's active_loop events
+    # A form asks for free text (a name, a project): NLU finds no intent in it and says nlu_fallback,
+    # yet the form takes it as the answer when its action runs next. Such a message was understood.
+    answer_to: dict[str, str] = {}  # conversations whose latest message is nlu_fallback inside this form
     query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.intent_name,
                     events.c.action_name, events.c.data)
              .where(events.c.type_name.in_(("user", "action", "active_loop")), *_window(day_from, day_to))
@@ -168,11 +173,20 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
                 talk.messages += 1
                 talk.intents[row.intent_name or ""] += 1
                 counted.discard(row.sender_id)
+                answer_to.pop(row.sender_id, None)
                 if row.intent_name in FALLBACK_INTENTS:
                     talk.fallbacks += 1
+                    talk.not_understood.append(redact(" ".join(str(data.get("text") or "").split()))[:300])
                     counted.add(row.sender_id)
+                    if active_form.get(row.sender_id):
+                        answer_to[row.sender_id] = active_form[row.sender_id]
             elif row.type_name == "action":
-                if row.action_name in FALLBACK_ACTIONS:
+                form = answer_to.pop(row.sender_id, None)
+                if form and row.action_name == form:  # the form took the message as its answer
+                    talk.fallbacks -= 1
+                    talk.not_understood.pop()
+                    counted.discard(row.sender_id)
+                elif row.action_name in FALLBACK_ACTIONS:
                     if row.sender_id not in counted:  # one message is not understood once
                         talk.fallbacks += 1
                         counted.add(row.sender_id)
@@ -180,8 +194,10 @@ def conversations(engine: Engine, day_from: Optional[date] = None, day_to: Optio
                     talk.forms_completed += 1
                 elif row.action_name == CANCELLED:
                     talk.forms_cancelled += 1
-            elif _data(row.data).get("name") in FORM_KINDS:
-                talk.forms_started += 1
+            else:
+                active_form[row.sender_id] = _data(row.data).get("name") or ""
+                if active_form[row.sender_id] in FORM_KINDS:
+                    talk.forms_started += 1
     rows = [c for c in found.values() if c.messages and (not channel or c.channel == channel)]
     return sorted(rows, key=lambda c: c.last, reverse=True)
 
@@ -205,10 +221,12 @@ def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional
     per_day: dict[date, Counter] = defaultdict(Counter)
     intents: Counter = Counter()
     given: Counter = Counter()
+    not_understood: Counter = Counter()
     for talk in talks:
         per_day[talk.started.date()][talk.channel] += 1
         intents.update(talk.intents)
         given.update(talk.feedback)
+        not_understood.update(text for text in talk.not_understood if text)
     return Statistics(
         conversations=len(talks),
         messages=sum(t.messages for t in talks),
@@ -216,26 +234,12 @@ def statistics(engine: Engine, day_from: Optional[date] = None, day_to: Optional
         per_day=dict(sorted(per_day.items())),
         channels=sorted({t.channel for t in talks}),
         top_intents=[(name, n) for name, n in intents.most_common() if name not in FALLBACK_INTENTS][:top],
-        not_understood=_not_understood(engine, day_from, day_to, top),
+        not_understood=not_understood.most_common(top),
         forms_started=sum(t.forms_started for t in talks),
         forms_completed=sum(t.forms_completed for t in talks),
         forms_cancelled=sum(t.forms_cancelled for t in talks),
         feedback=given,
     )
-
-
-def _not_understood(engine: Engine, day_from: Optional[date], day_to: Optional[date], top: int) -> list[tuple[str, int]]:
-    if not _has_events(engine):
-        return []
-    query = select(events.c.data).where(events.c.type_name == "user",
-                                        events.c.intent_name.in_(FALLBACK_INTENTS), *_window(day_from, day_to))
-    texts: Counter = Counter()
-    with engine.connect() as connection:
-        for (raw,) in connection.execute(query):
-            text = " ".join(str(_data(raw).get("text") or "").split())
-            if text:
-                texts[redact(text)[:300]] += 1
-    return texts.most_common(top)
 
 
 def transcript(engine: Engine, sender_id: str) -> list[Turn]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from bot.applications.models import Application
 from bot.applications.store import KINDS, STATUSES
@@ -21,8 +22,14 @@ def table(rows: list[Application]) -> list[list[str]]:
     return [[safe_cell(value) for value in line] for line in lines]
 
 
+# A phone number as the bot stores it ("+49351123456"): digits only, nothing a spreadsheet could run.
+PHONE_NUMBER = re.compile(r"\+\d[\d ]*")
+
+
 def safe_cell(value: str) -> str:
     # A cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet.
+    if PHONE_NUMBER.fullmatch(value):
+        return value  # "'+49…" would show the quote to the caseworker
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -46,6 +46,8 @@ class Resolution:
 
 def is_followup(kb: KnowledgeBase, text: str) -> bool:
     """Short, names no topic, and points back to what was said (or is bare: "Bis wann?")."""
+    if text.lstrip().startswith("/"):
+        return False  # a button's payload ("/ask_study"): the person chose the topic, the context does not
     words = re.findall(r"\w+", text)
     if not words or len(words) > MAX_FOLLOWUP_WORDS or kb.topics_named(text):
         return False
