@@ -43,3 +43,14 @@ def test_a_list_with_one_entry_names_it_in_the_singular(template, singular):
     env.filters["anzahl"] = wording.count
     line = next(text for text in source.splitlines() if "page.total" in text and "anzahl" in text)
     assert singular in env.from_string(line).render(page=SimpleNamespace(total=1), query="")
+
+
+def test_times_are_shown_in_saxon_local_time():
+    from datetime import datetime, timezone
+
+    from bot.console.local_time import local_time
+
+    assert local_time(datetime(2026, 11, 30, 9, 5, tzinfo=timezone.utc)) == "30.11.2026 10:05"  # CET
+    assert local_time(datetime(2026, 7, 1, 9, 5)) == "01.07.2026 11:05"  # naive = UTC; CEST
+    assert local_time(datetime(2026, 7, 1, 9, 5, 7), seconds=True) == "01.07.2026 11:05:07"
+    assert local_time(None) == "–"

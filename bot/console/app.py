@@ -40,6 +40,7 @@ from bot.communes.facts import STATUSES as MEMBERSHIP_STATUSES
 from bot.communes.repository import CommuneRepository
 from bot.config import Settings, get_settings
 from bot.console import accounts, audit, conversations, export, knowledge_view, paging, suggestions, wording, workflow
+from bot.console.local_time import local_time
 from bot.db.engine import make_engine, make_session_factory, migrate
 from bot.handover import store as handover_store
 
@@ -52,6 +53,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES, ROLES=accounts.ROLES, may=accounts.may,
                              min_password=accounts.MIN_PASSWORD_LENGTH)
 templates.env.filters["anzahl"] = wording.count
+templates.env.filters["ortszeit"] = local_time
 
 
 def secret_key(settings: Settings) -> str:
