@@ -285,6 +285,13 @@ def test_caseworker_changes_status_and_exports_csv(console, browser):
         assert page.locator("#status-aktuell").inner_text() == "in Bearbeitung"
         assert "Rückruf am Montag vereinbart" in page.locator(".history").inner_text()
         assert_accessible(page, "anfrage-geaendert")
+        # the conversation behind this application, read-only; other conversations stay closed
+        page.get_by_role("link", name="Verlauf dieser Anfrage ansehen").click()
+        assert "Was ist ASSKomm?" in page.locator("table").inner_text()
+        assert page.get_by_role("button", name="als Trainingsbeispiel vorschlagen").count() == 0
+        assert_accessible(page, "anfrage-verlauf")
+        assert page.goto(console["url"] + "/gespraeche/verlauf?id=gespraech-zwei").status == 403
+        assert page.goto(console["url"] + "/anfragen/ASK-0000-999999/verlauf").status == 404
         page.goto(console["url"] + "/anfragen")
         with page.expect_download() as download:
             page.get_by_role("link", name="CSV").click()

@@ -225,6 +225,17 @@ class Console:
                                                         "suggestions_file": self.settings.console_suggestions_file.name},
                            200 if turns else 404)
 
+    async def application_conversation(self, request: Request) -> Response:
+        """The conversation behind one application, for the clerk handling it: only that one,
+        read-only, without the training column (that stays with the analysts)."""
+        reference = request.path_params["reference"]
+        item = workflow.get(self.sessions, reference)
+        sender_id = item.sender_id if item is not None else ""
+        turns = conversations.transcript(self.tracker, sender_id) if self.tracker and sender_id else []
+        return self.render(request, "gespraech.html", {"sender_id": sender_id, "turns": turns, "intents": None,
+                                                        "back": (f"/anfragen/{quote(reference)}", f"Zurück zu {reference}")},
+                           200 if turns else 404)
+
     async def suggest(self, request: Request) -> Response:
         """Takes the message from the stored conversation (by its number), never from the form."""
         form = await request.form()
@@ -438,6 +449,7 @@ def create_app(settings: Optional[Settings] = None) -> Starlette:
         Route("/anfragen", page(console.applications, "anfragen")),
         Route("/anfragen/export.{fmt:str}", page(console.export, "anfragen")),
         Route("/anfragen/{reference:str}", page(console.application, "anfragen")),
+        Route("/anfragen/{reference:str}/verlauf", page(console.application_conversation, "anfragen")),
         Route("/anfragen/{reference:str}/status", page(console.change_status, "anfragen"), methods=["POST"]),
         Route("/postausgang", page(console.outbox, "anfragen")),
         Route("/postausgang/senden", page(console.resend, "anfragen"), methods=["POST"]),
