@@ -80,3 +80,20 @@ def test_a_crashed_replica_leaves_no_lock_behind(replicas):
     assert not replicas[0].red.exists(key)
     assert replicas[1].issue_ticket(conversation) == 0
     replicas[1].cleanup(conversation, 0)
+
+
+def test_a_message_waiting_behind_a_crashed_replica_outlives_its_ticket(replicas):
+    """Drawn 0.1 s after the crashed holder's ticket with the same lifetime: Rasa's own store let
+    both expire in the same polling interval and raised LockError (an empty answer for the user)."""
+    conversation = f"wait-{uuid.uuid4().hex}"
+    crashed = replicas[0].issue_ticket(conversation, lock_lifetime=2)  # its holder never finishes
+    time.sleep(0.1)
+
+    async def next_message() -> float:
+        started = time.monotonic()
+        async with replicas[1].lock(conversation, lock_lifetime=2, wait_time_in_seconds=1.5):
+            return time.monotonic() - started
+
+    waited = asyncio.run(next_message())
+    assert crashed == 0 and 1.8 <= waited <= 4.5  # served once the crashed ticket expired
+    assert not replicas[1].red.exists(replicas[1].key_prefix + conversation)  # nothing left behind

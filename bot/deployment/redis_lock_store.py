@@ -6,12 +6,20 @@ read the same lock: they draw the same ticket number, or one deletes the lock wh
 still waits. Then two turns run at once on one tracker and one user message is lost, or a
 message fails with a LockError (seen in our two-replica test: 8 of 10 messages stored). Here
 each read-modify-write runs under WATCH/MULTI and is retried when another replica changed the
-lock in between, so tickets are unique and served in order across replicas."""
+lock in between, so tickets are unique and served in order across replicas.
+
+A waiting ticket also stays alive while its waiter waits. Rasa counts a ticket's lifetime from
+when it was drawn: a message that waits behind the ticket of a crashed replica, drawn less than
+a polling interval after it, expired together with it and failed with a LockError, so the user
+got an empty answer (tests/test_faults.py, replica killed under load)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-from typing import Callable, Optional, Tuple, TypeVar
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Callable, Optional, Tuple, TypeVar
 
 import redis
 from rasa.core.lock import TicketLock
@@ -53,6 +61,43 @@ class AtomicRedisLockStore(RedisLockStore):
 
         try:
             return self._change(conversation_id, issue)
+        except redis.RedisError as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncIterator[TicketLock]:
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            yield await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+    async def _wait_for_turn(self, conversation_id: str, ticket: int, lifetime: float, wait_s: float) -> TicketLock:
+        """Rasa's _acquire_lock, except that each look at the lock renews this ticket."""
+        while True:
+            lock = self._renew(conversation_id, ticket, lifetime)
+            if lock is None:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_s)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    def _renew(self, conversation_id: str, ticket: int, lifetime: float) -> Optional[TicketLock]:
+        """Drops expired tickets and gives this one a full lifetime from now; None if it is gone."""
+        def renew(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], Optional[TicketLock]]:
+            if lock is None:
+                return None, None
+            lock.remove_expired_tickets()
+            mine = next((t for t in lock.tickets if t.number == ticket), None)
+            if mine is None:
+                return None, lock
+            mine.expires = time.time() + lifetime
+            return lock, lock
+
+        try:
+            return self._change(conversation_id, renew)
         except redis.RedisError as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
