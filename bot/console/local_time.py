@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-SAXONY = ZoneInfo("Europe/Berlin")
+from bot.clock import SAXONY
 
 
 def local_time(moment: Optional[datetime], seconds: bool = False) -> str:
