@@ -150,3 +150,12 @@ def test_an_unreachable_action_server_is_answered_in_german_once_per_turn(fixed_
     form = DialogueStateTracker.from_events("u", [UserUttered("a@b.de"), ActionExecuted("join_form"),
                                                   SlotSet("email", "a@b.de")], slots=domain.slots)
     assert SlotSet("email", None) in run("validate_join_form", form)
+
+
+def test_applying_the_fixes_twice_wraps_rasa_once(fixed_action):
+    import rasa.core.run
+
+    wrapped_run, wrapped_configure = RemoteAction.run, rasa.core.run.configure_app
+    rasa_process.apply_fixes()
+    assert RemoteAction.run is wrapped_run
+    assert rasa.core.run.configure_app is wrapped_configure and wrapped_configure.adds_readiness

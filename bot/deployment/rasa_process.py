@@ -65,6 +65,7 @@ def _with_readiness(configure_app):
         add_readiness(app)
         return app
 
+    configure_app_with_readiness.adds_readiness = True  # type: ignore[attr-defined]
     return configure_app_with_readiness
 
 
@@ -81,7 +82,9 @@ def apply_fixes() -> None:
     if get_settings().rasa_share_port:
         _share_port()
     # serve_application calls the module's configure_app, so the readiness is added there.
-    rasa.core.run.configure_app = _with_readiness(rasa.core.run.configure_app)
+    # Once per process, like the action fix above: a second wrapper would add /ready twice.
+    if not getattr(rasa.core.run.configure_app, "adds_readiness", False):
+        rasa.core.run.configure_app = _with_readiness(rasa.core.run.configure_app)
 
 
 def secret_arguments(argv: list[str]) -> list[str]:
