@@ -71,8 +71,11 @@ def model_from_command_line(prog: str, argv: list[str] | None, settings: Setting
 def rasa_subprocess_env() -> dict[str, str]:
     import os
 
-    # TensorFlow's start-up chatter hides the lines a person needs to read.
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    # TensorFlow's start-up chatter hides the lines a person needs to read. Rasa's telemetry
+    # (usage events to Segment) and its error reports (Sentry) are on unless switched off; a
+    # public body's bot sends nothing to third parties, so they are off, whatever the
+    # environment or ~/.config/rasa/global.yml says.
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore", "RASA_TELEMETRY_ENABLED": "false"}
 
 
 def ensure_model(settings: Settings, force: bool = False) -> Path:

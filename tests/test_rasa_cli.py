@@ -28,3 +28,16 @@ def test_all_test_stories_pass(trained_model, tmp_path):
     failed = report.read_text(encoding="utf-8") if report.exists() else ""
     assert proc.returncode == 0, failed or (proc.stdout[-4000:] + proc.stderr[-4000:])
     assert "stories" in proc.stdout + proc.stderr or (tmp_path / "story_report.json").exists()
+
+
+def test_rasa_sends_no_telemetry_and_no_error_reports(monkeypatch, tmp_path):
+    """Rasa's usage events (Segment) and error reports (Sentry) are on by default; every Rasa
+    process of the bot is started with them off, even where a global config switched them on."""
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    env = {**rasa_subprocess_env(), "HOME": str(tmp_path)}
+    probe = ("import rasa.telemetry as t, sentry_sdk; t.initialize_error_reporting(); "
+             "print(t.initialize_telemetry(), sentry_sdk.Hub.current.client is not None)")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-2:] == ["False", "False"]
