@@ -75,8 +75,10 @@ def apply_fixes() -> None:
 
     from bot.config import get_settings
     from bot.deployment.action_failures import run_or_apologise
+    from bot.deployment.policy_window import limit_policy_states
 
     RemoteAction._validate_action_result = _validate_action_result
+    limit_policy_states()
     if not getattr(RemoteAction.run, "apologises", False):
         RemoteAction.run = run_or_apologise(RemoteAction.run)
     if get_settings().rasa_share_port:
