@@ -99,10 +99,10 @@ def section(directory: Path, plot_name: str) -> str:
     lines = [
         SECTION, "",
         f"`bench/compare.sh`, one run on {meta.get('date', '?')}: {meta.get('machine', '')}. "
-        "**The machine is shared with other helpers of the project** (their trainings and bots run "
-        f"at the same time; load average at the start {meta.get('load_start', '?')}, at the end "
-        f"{meta.get('load_end', '?')}), so the absolute numbers vary between runs; the three bots are "
-        "measured one after the other with the same load.", "",
+        f"Load average (1, 5, 15 min) at the start {meta.get('load_start', '?')}, at the end "
+        f"{meta.get('load_end', '?')}: above 2 on these 2 cores, other work ran at the same time and "
+        "the absolute numbers say less; the three bots are measured one after the other with the "
+        "same load, so their ratios are what counts.", "",
         f"Load (bench/load.py, REST, the same message mix for all three, {meta.get('warmup', 0)} uncounted "
         f"warm-up messages first): fresh conversations, {meta.get('senders', 20)} concurrent senders, "
         f"{meta.get('messages', 400)} messages; then one conversation of {meta.get('long', 300)} turns per "

@@ -38,7 +38,7 @@ def test_the_section_states_ratios_and_verdicts_against_the_stock_bot(tmp_path):
     # prod: 90 ms / 60 ms
     assert "300 turns: p50 of the last turns 1.50× the first ones' (target ≤ 1.2× after 300 turns: missed)" in text
     assert "peak resident memory per Rasa process 1,100 MB (target ≤ 1,000 MB: missed)" in text
-    assert "shared with other helpers" in text
+    assert "Load average (1, 5, 15 min) at the start" in text
 
 
 def test_the_section_replaces_its_older_self_and_keeps_the_rest(tmp_path):
