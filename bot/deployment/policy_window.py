@@ -13,13 +13,14 @@ earlier action with all slots, is limited to the window. tests/test_policy_windo
 the window with Rasa's full computation on real conversations."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
 
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.policy import SupportedData
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # States beyond what a policy reads: the first state of the window must start a turn (see
@@ -40,34 +41,42 @@ def recent_states(
         return domain.states_for_tracker_history(
             tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
         )
+    applied = tracker.applied_events()
     # Pass 1, cheap: which earlier trackers become a state, and which of those follow
     # action_listen. A state that does not is given the user input of the state before it
-    # (Domain._substitute_rule_only_user_input), so the window starts at one that does.
-    visible: List[int] = []
-    after_listen: List[bool] = []
-    turn_was_hidden = False
-    for index, (prior, hide_rule_turn) in enumerate(tracker.generate_all_prior_trackers()):
-        if ignore_rule_only_turns:
+    # (Domain._substitute_rule_only_user_input), so the window starts at one that does. Without
+    # ignore_rule_only_turns (RulePolicy) every earlier tracker is a state and none is
+    # substituted: counting the actions is enough.
+    if not ignore_rule_only_turns:
+        priors = sum(isinstance(event, ActionExecuted) for event in applied) + 1
+        if priors <= keep + _SPARE:
+            return domain.states_for_tracker_history(tracker, rule_only_data=rule_only_data)
+        first_index = priors - keep - _SPARE
+    else:
+        visible: List[int] = []
+        after_listen: List[bool] = []
+        turn_was_hidden = False
+        for index, (prior, hide_rule_turn) in enumerate(_prior_trackers(tracker, applied)):
             if not prior.followup_action and not prior.latest_action_name == prior.active_loop_name:
                 turn_was_hidden = hide_rule_turn
             if turn_was_hidden:
                 continue
-        visible.append(index)
-        after_listen.append(prior.latest_action_name in (ACTION_LISTEN_NAME, None))
-    if len(visible) <= keep + _SPARE:
-        return domain.states_for_tracker_history(
-            tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
-        )
-    start = len(visible) - keep - _SPARE
-    while start > 0 and not after_listen[start]:
-        start -= 1
-    first_index = visible[start]
+            visible.append(index)
+            after_listen.append(prior.latest_action_name in (ACTION_LISTEN_NAME, None))
+        if len(visible) <= keep + _SPARE:
+            return domain.states_for_tracker_history(
+                tracker, ignore_rule_only_turns=True, rule_only_data=rule_only_data
+            )
+        start = len(visible) - keep - _SPARE
+        while start > 0 and not after_listen[start]:
+            start -= 1
+        first_index = visible[start]
 
     # Pass 2: Rasa's loop (Domain.states_for_tracker_history), states only from first_index.
     states: List[State] = []
     last_ml_action_sub_state = None
     turn_was_hidden = False
-    for index, (prior, hide_rule_turn) in enumerate(tracker.generate_all_prior_trackers()):
+    for index, (prior, hide_rule_turn) in enumerate(_prior_trackers(tracker, applied)):
         if ignore_rule_only_turns:
             if not turn_was_hidden:
                 last_ml_action_sub_state = domain._get_prev_action_sub_state(prior)
@@ -86,6 +95,17 @@ def recent_states(
                 state[PREVIOUS_ACTION] = last_ml_action_sub_state
         states.append(domain._clean_state(state))
     return states
+
+
+def _prior_trackers(tracker: DialogueStateTracker, applied: List[Event]) -> Iterator[Tuple[DialogueStateTracker, bool]]:
+    """DialogueStateTracker.generate_all_prior_trackers over events already applied (that
+    method computes tracker.applied_events() again on every call)."""
+    prior = tracker.init_copy()
+    for event in applied:
+        if isinstance(event, ActionExecuted):
+            yield prior, event.hide_rule_turn
+        prior.update(event)
+    yield prior, False
 
 
 def states_read(policy: MemoizationPolicy) -> Optional[int]:
