@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Deprecation notices of Rasa's dependencies are not for the people running the bot.
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: run prod shell test test-images check train pipeline install lock lock-matrix matrix console lock-console clean help image
+.PHONY: run prod shell test test-images check train pipeline install lock lock-matrix matrix console lock-console clean help image image-bot image-bridge image-console
 
 help:
 	@echo "make run    - installieren, trainieren (nur bei Änderungen) und starten"
@@ -33,7 +33,7 @@ help:
 	@echo "make train  - nur trainieren (falls nötig)"
 	@echo "make matrix - Matrix-Brücke starten (ASSKOMM_MATRIX_* setzen, Bot läuft mit make run)"
 	@echo "make console - Mitarbeiter-Konsole starten (http://localhost:8081, ASSKOMM_CONSOLE_PORT)"
-	@echo "make image  - Container-Image bauen (podman; IMAGE=…, BASE_IMAGE=…)"
+	@echo "make image  - Container-Images bauen: Bot, Matrix-Brücke, Konsole (podman; IMAGE=…, IMAGE_BRIDGE=…, IMAGE_CONSOLE=…, BASE_IMAGE=…)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
 $(INSTALLED): requirements.txt scripts/find-python310.sh
@@ -75,9 +75,13 @@ $(NGINX):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; fi
 
-# Container image (Containerfile; docker format, OCI has no HEALTHCHECK). The base is the official python:3.10-slim; where no
-# registry answers, make-base.sh makes a stand-in from Debian's mirror and the local Python.
+# Container images (docker format, OCI has no HEALTHCHECK): the bot (Containerfile: Rasa with the
+# trained model, action server, migration), the Matrix bridge (Containerfile.bridge) and the staff
+# console (Containerfile.console). The base is the official python:3.10-slim; where no registry
+# answers, make-base.sh makes a stand-in from Debian's mirror and the local Python.
 IMAGE ?= localhost/asskomm-bot:dev
+IMAGE_BRIDGE ?= localhost/asskomm-matrix-bridge:dev
+IMAGE_CONSOLE ?= localhost/asskomm-console:dev
 BASE_IMAGE ?= docker.io/library/python:3.10-slim
 LOCAL_BASE_IMAGE := localhost/python:3.10-slim-local
 # The host's CA bundle lets pip in the build trust a TLS-inspecting proxy (build secret only).
@@ -91,15 +95,32 @@ $(PODMAN_TOOLS):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap runc; fi
 
-image: train $(PODMAN_TOOLS)
-	@base=$(BASE_IMAGE); \
+# Shell for a recipe: sets $base (BASE_IMAGE, or the local stand-in, made once) and $secret.
+RESOLVE_BASE = base=$(BASE_IMAGE); \
 	if ! $(PODMAN) image exists $$base && ! $(PODMAN) pull -q $$base >/dev/null; then \
 	  echo "$$base nicht erreichbar: verwende $(LOCAL_BASE_IMAGE)"; base=$(LOCAL_BASE_IMAGE); \
 	  $(PODMAN) image exists $$base || $(PODMAN_ENV) deploy/container/make-base.sh $$base || exit 1; \
 	fi; \
-	secret=; [ -f "$(CA_BUNDLE)" ] && secret="--secret id=ca-certificates,src=$(CA_BUNDLE)"; \
-	$(PODMAN) build --format docker -f Containerfile --build-arg BASE=$$base $$secret -t $(IMAGE) . && \
-	echo "Image $(IMAGE): $$($(PODMAN) image inspect --format '{{.Size}}' $(IMAGE) | numfmt --to=iec)"
+	secret=; [ -f "$(CA_BUNDLE)" ] && secret="--secret id=ca-certificates,src=$(CA_BUNDLE)"
+# $(call BUILD,Containerfile,image name): builds on $base and reports the size.
+BUILD = $(PODMAN) build --format docker -f $(1) --build-arg BASE=$$base $$secret -t $(2) . && \
+	echo "Image $(2): $$($(PODMAN) image inspect --format '{{.Size}}' $(2) | numfmt --to=iec)"
+
+image: train $(PODMAN_TOOLS)
+	@$(RESOLVE_BASE); \
+	$(call BUILD,Containerfile,$(IMAGE)) && \
+	$(call BUILD,Containerfile.bridge,$(IMAGE_BRIDGE)) && \
+	$(call BUILD,Containerfile.console,$(IMAGE_CONSOLE))
+
+# One image alone; the bridge and the console need no trained model.
+image-bot: train $(PODMAN_TOOLS)
+	@$(RESOLVE_BASE); $(call BUILD,Containerfile,$(IMAGE))
+
+image-bridge: $(PODMAN_TOOLS)
+	@$(RESOLVE_BASE); $(call BUILD,Containerfile.bridge,$(IMAGE_BRIDGE))
+
+image-console: $(PODMAN_TOOLS)
+	@$(RESOLVE_BASE); $(call BUILD,Containerfile.console,$(IMAGE_CONSOLE))
 
 install: $(INSTALLED)
 
@@ -149,8 +170,8 @@ lock:
 
 lock-matrix:
 	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
-	$$py -m venv $$tmp && $$tmp/bin/pip install -q matrix-nio matrix-synapse sqlalchemy==1.4.54 psycopg2-binary==2.9.13 alembic==1.17.2 && \
-	{ echo "# Full lock for .venv-matrix (bridge: matrix-nio, SQLAlchemy for the handover tables; tests: matrix-synapse), made by \`make lock-matrix\`."; \
+	$$py -m venv $$tmp && $$tmp/bin/pip install -q -r requirements-matrix.in matrix-synapse && \
+	{ echo "# Full lock for .venv-matrix (bridge: requirements-matrix.in; tests: matrix-synapse), made by \`make lock-matrix\`."; \
 	  $$tmp/bin/pip freeze; } > requirements-matrix.txt; rm -rf $$tmp
 
 lock-console:

@@ -40,8 +40,10 @@ SERVICE_MODULES = {"test_deploy", "test_redis_lock_store", "test_production_serv
 def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
+        # `images` tests build and run container images (podman): never part of `make check`.
         if ("trained_model" in item.fixturenames or params.get("database_url") == "postgresql"
-                or item.module.__name__.rpartition(".")[2] in SERVICE_MODULES):
+                or item.module.__name__.rpartition(".")[2] in SERVICE_MODULES
+                or item.get_closest_marker("images") is not None):
             item.add_marker(pytest.mark.integration)
 
 

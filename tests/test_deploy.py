@@ -27,6 +27,9 @@ KUBERNETES_VERSION = "1.30.0"
 VALIDATE_VENV = ROOT / "var" / "deploy-venv"
 NGINX = Path("/usr/sbin/nginx")
 IMAGE = "registry.example.org/asskomm-bot:1.0.0"
+# The two services with images of their own (Containerfile.bridge, Containerfile.console).
+OWN_IMAGES = {"asskomm-matrix-bridge": "registry.example.org/asskomm-matrix-bridge:1.0.0",
+              "asskomm-console": "registry.example.org/asskomm-console:1.0.0"}
 
 
 def manifest_files() -> list[Path]:
@@ -164,6 +167,16 @@ def test_nginx_configuration_proxies_the_bot():
 # --- (c) manifests against the project's settings ----------------------------------------
 
 
+def bridge_variables() -> set[str]:
+    """What the Matrix bridge reads from the environment itself (it runs without bot/config.py,
+    whose pydantic 1 its environment does not have): the names in its source."""
+    names = set()
+    for path in (ROOT / "bot" / "matrix_bridge").glob("*.py"):
+        names |= set(re.findall(r"[\"'](ASSKOMM_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
+    assert {"ASSKOMM_MATRIX_HOMESERVER", "ASSKOMM_MATRIX_PASSWORD", "ASSKOMM_MATRIX_STORE_DIR"} <= names, names
+    return names
+
+
 def allowed_variables() -> set[str]:
     from bot.config import Settings
 
@@ -171,7 +184,7 @@ def allowed_variables() -> set[str]:
     for name, field in Settings.__fields__.items():
         names.add(field.field_info.extra.get("env") or f"ASSKOMM_{name.upper()}")
     assert "DATABASE_URL" in names and "ASSKOMM_SMTP_HOST" in names
-    return names
+    return names | bridge_variables()
 
 
 def used_variables() -> dict[str, str]:
@@ -196,14 +209,23 @@ def test_every_variable_is_a_setting_of_the_project():
 
 def test_pods_read_the_configmap_and_secret_that_exist():
     find("ConfigMap", "asskomm-config")
-    find("Secret", "asskomm-secrets")
+    secret = find("Secret", "asskomm-secrets")
     for where, spec in pod_specs():
         # Service links would set ASSKOMM_RASA_PORT=tcp://… (from the Service asskomm-rasa).
         assert spec.get("enableServiceLinks") is False, where
+        name = where.split("/", 1)[1]
         for container in spec["containers"]:
             refs = {(k, v["name"]) for ref in container.get("envFrom", []) for k, v in ref.items()}
-            assert refs == {("configMapRef", "asskomm-config"), ("secretRef", "asskomm-secrets")}, where
-            assert container["image"] == IMAGE, where
+            keys = [e["valueFrom"]["secretKeyRef"] for e in container.get("env", []) if "valueFrom" in e]
+            if name in OWN_IMAGES:
+                # the bridge and the console get only the secret values they use, by name
+                assert refs == {("configMapRef", "asskomm-config")}, where
+                assert keys and all(k["name"] == "asskomm-secrets" and k["key"] in secret["stringData"]
+                                    for k in keys), where
+                assert [e["name"] for e in container["env"]] == [k["key"] for k in keys], where
+            else:
+                assert refs == {("configMapRef", "asskomm-config"), ("secretRef", "asskomm-secrets")}, where
+            assert container["image"] == OWN_IMAGES.get(name, IMAGE), where
 
 
 def test_all_objects_live_in_the_namespace():
@@ -263,6 +285,42 @@ def test_ingress_serves_webhooks_and_sticky_socketio():
     paths = {p["path"]: p["backend"]["service"]["name"]
              for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
     assert paths == {"/webhooks": "asskomm-rasa", "/socket.io": "asskomm-rasa"}
+
+
+def test_matrix_bridge_runs_once_with_its_state_kept_and_checked():
+    bridge = find("Deployment", "asskomm-matrix-bridge")
+    # two bridges on one account would answer every message twice, also during an update
+    assert bridge["spec"]["replicas"] == 1 and bridge["spec"]["strategy"]["type"] == "Recreate"
+    spec = bridge["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["command"] == ["python", "-m", "bot.matrix_bridge"]
+    assert container["readinessProbe"]["exec"]["command"] == ["python", "-m", "bot.matrix_bridge.health"]
+    assert container["livenessProbe"]["exec"]["command"] == ["python", "-m", "bot.matrix_bridge.health", "--lebt"]
+    # the session and the sync token survive a restart: the claim is mounted where the image
+    # keeps them (Containerfile.bridge: ASSKOMM_MATRIX_STORE_DIR)
+    store = re.search(r"ASSKOMM_MATRIX_STORE_DIR=(\S+)", (ROOT / "Containerfile.bridge").read_text()).group(1)
+    (volume,) = [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
+    assert {"name": volume["name"], "mountPath": store} in container["volumeMounts"]
+    find("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    assert spec["securityContext"]["fsGroup"] == 10001  # the image's user may write to it
+    config = find("ConfigMap", "asskomm-config")["data"]
+    assert config["ASSKOMM_RASA_URL"].startswith("http://asskomm-rasa.asskomm.svc")
+
+
+def test_console_is_reachable_inside_the_cluster_only():
+    console = find("Deployment", "asskomm-console")
+    (container,) = console["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "bot.console"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = container[probe]["httpGet"]
+        assert (check["path"], _port(container, check["port"])) == ("/anmelden", 8081), probe
+    assert find("ConfigMap", "asskomm-config")["data"]["ASSKOMM_CONSOLE_PORT"] == "8081"
+    service = find("Service", "asskomm-console")
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["selector"] == console["spec"]["selector"]["matchLabels"]
+    backends = {p["backend"]["service"]["name"] for _, doc in documents() if doc["kind"] == "Ingress"
+                for rule in doc["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert "asskomm-console" not in backends
 
 
 def test_migration_job_prepares_the_database():
@@ -359,10 +417,14 @@ def test_kube_play_runs_the_cluster_pods_on_the_host_network():
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if doc:
                 local[(doc["kind"], doc["metadata"]["name"])] = doc
-    assert set(local) == {("Pod", "asskomm-migrate"), ("Deployment", "asskomm-rasa"), ("Deployment", "asskomm-actions")}
+    assert set(local) == {("Pod", "asskomm-migrate"), ("Deployment", "asskomm-rasa"), ("Deployment", "asskomm-actions"),
+                          ("Deployment", "asskomm-matrix-bridge"), ("PersistentVolumeClaim", "asskomm-matrix-bridge"),
+                          ("Deployment", "asskomm-console")}
     rasa = local[("Deployment", "asskomm-rasa")]
     assert rasa["spec"]["replicas"] == find("Deployment", "asskomm-rasa")["spec"]["replicas"]
     for (kind, name), doc in local.items():
+        if kind == "PersistentVolumeClaim":
+            continue
         spec = doc["spec"] if kind == "Pod" else doc["spec"]["template"]["spec"]
         assert spec["hostNetwork"] is True, name
         (container,) = spec["containers"]
@@ -371,3 +433,6 @@ def test_kube_play_runs_the_cluster_pods_on_the_host_network():
         env = {e["name"]: e["value"] for e in container["env"]}
         assert not set(env) - allowed_variables(), name
         assert env["ASSKOMM_RASA_SHARE_PORT"] == "true" and env["ASSKOMM_RASA_PORT"] == "6010", name
+        # the host's network: the console on all interfaces would be open to every network
+        assert env["ASSKOMM_CONSOLE_HOST"] == "127.0.0.1" and env["ASSKOMM_RASA_URL"] == "http://127.0.0.1:6010", name
+        assert container["image"].startswith("localhost/"), name

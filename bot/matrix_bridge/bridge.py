@@ -7,7 +7,10 @@
 - each Rasa reply becomes one m.text message with plain `body` and HTML `formatted_body`;
   buttons become numbered options, and a reply that is only such a number sends the
   button's payload,
-- Rasa unreachable → a polite German message; sync errors → retried with back-off,
+- Rasa unreachable → a polite German message; homeserver unreachable at start and sync
+  errors → retried with back-off; a refused login ends the bridge (exit code 1),
+- its state (starting, connected, homeserver unreachable, login refused) kept in the store
+  directory for health checks (bot/matrix_bridge/health.py),
 - with ASSKOMM_HANDOVER_ROOM: that room is the staff's, never answered by the bot; its
   threads carry handovers to a person (bot/matrix_bridge/handover.py).
 """
@@ -39,6 +42,7 @@ from nio import (
 )
 
 from bot.channels.formatting import markdown_to_html, markdown_to_plain
+from bot.matrix_bridge import health
 from bot.matrix_bridge.handover import HandoverRelay
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +50,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("asskomm.matrix")
 
 UNAVAILABLE = "Der Assistent ist gerade nicht erreichbar. Bitte versuchen Sie es später noch einmal."
+# A homeserver that does not answer (yet) at start: retried, not fatal (in a cluster the
+# bridge may start before it); a refused login is fatal.
+UNREACHABLE_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
@@ -77,7 +84,7 @@ class BridgeConfig:
             user=env["ASSKOMM_MATRIX_USER"],
             password=env.get("ASSKOMM_MATRIX_PASSWORD", ""),
             access_token=env.get("ASSKOMM_MATRIX_ACCESS_TOKEN", ""),
-            store_dir=Path(env.get("ASSKOMM_MATRIX_STORE_DIR") or Path(env.get("ASSKOMM_VAR_DIR", "var")) / "matrix"),
+            store_dir=health.store_dir_from_env(env),
             rasa_url=(env.get("ASSKOMM_RASA_URL") or "http://localhost:5005").rstrip("/"),
             handover_room=env.get("ASSKOMM_HANDOVER_ROOM", "").strip(),
             # The same database as the bot (bot.config.Settings.database, which needs pydantic 1).
@@ -171,6 +178,25 @@ class MatrixBridge:
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.chmod(tmp, 0o600)
         tmp.replace(self._session_file)
+
+    async def login_when_reachable(self) -> None:
+        """Logs in, waiting with back-off while the homeserver cannot be reached."""
+        delay = 1.0
+        while True:
+            try:
+                await self.login()
+                return
+            except UNREACHABLE_ERRORS as error:
+                detail = f"{self.config.homeserver}: {type(error).__name__}: {error}"
+                health.report(self.config.store_dir, health.UNREACHABLE, detail)
+                log.warning("Matrix: Homeserver nicht erreichbar (%s); neuer Versuch in %.0f s.", detail, delay)
+                if self.client is not None:
+                    await self.client.close()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+            except RuntimeError as error:
+                health.report(self.config.store_dir, health.LOGIN_REFUSED, str(error))
+                raise
 
     async def login(self) -> None:
         config = self.config
@@ -282,9 +308,11 @@ class MatrixBridge:
     # --- main loop ---
     async def run(self) -> None:
         self.http = aiohttp.ClientSession()
+        health.report(self.config.store_dir, health.STARTING)
         try:
-            await self.login()
+            await self.login_when_reachable()
             since = self._load_session().get("since") or await self._skip_history()
+            health.report(self.config.store_dir, health.CONNECTED)
             log.info("Matrix: Brücke läuft (Rasa: %s).", self.config.rasa_url)
             if self.relay is not None:
                 await self.join(self.config.handover_room)
@@ -302,9 +330,13 @@ class MatrixBridge:
         """First start: one sync without callbacks, so nothing sent before is answered;
         invites that came meanwhile are accepted."""
         while True:
-            response = await self.client.sync(timeout=0, full_state=True)
+            try:
+                response = await self.client.sync(timeout=0, full_state=True)
+            except UNREACHABLE_ERRORS as error:
+                response = SyncError(f"{type(error).__name__}: {error}")
             if not isinstance(response, SyncError):
                 break
+            health.report(self.config.store_dir, health.UNREACHABLE, f"Synchronisierung: {response.message}")
             log.warning("Matrix: erste Synchronisierung fehlgeschlagen (%s), neuer Versuch.", response.message)
             await asyncio.sleep(5)
         for room_id in list(self.client.invited_rooms):
@@ -322,6 +354,7 @@ class MatrixBridge:
             except Exception as error:  # noqa: BLE001 - connection lost, server restarting, ...
                 response = SyncError(f"{type(error).__name__}: {error}")
             if isinstance(response, SyncError):
+                health.report(self.config.store_dir, health.UNREACHABLE, f"Synchronisierung: {response.message}")
                 log.warning("Matrix: Synchronisierung fehlgeschlagen (%s); neuer Versuch in %.0f s.",
                             response.message, delay)
                 await asyncio.sleep(delay)
@@ -329,6 +362,7 @@ class MatrixBridge:
                 continue
             delay = 1.0
             since = response.next_batch
+            health.report(self.config.store_dir, health.CONNECTED)
             try:
                 await self.handle_sync(response)
             except Exception:  # noqa: BLE001 - one odd event must not stop the bridge
