@@ -73,6 +73,30 @@ def fresh_message(tracker: Tracker, form: str) -> str | None:
     return None
 
 
+# Slots whose answer is a question or a message for the LPR: a second question in the same
+# message belongs to it.
+MESSAGE_SLOTS = {"app_question", "app_message"}
+
+
+def continued_message(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """The rest of a question for the LPR that the question splitter cut off ("kann man das mit
+    vollzeitjob machen und gibts präsenzphasen in chemnitz?", bot/conversation/splitting.py): its
+    second part was read as the answer to the consent (persona trial 2026-11-30). Returns the
+    events that put it back, or None when the message is no such part."""
+    users = [i for i, e in enumerate(tracker.events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    split = (tracker.events[users[-1]].get("metadata") or {}).get("split") or {}
+    if int(split.get("part") or 1) < 2:
+        return None
+    stored = [e for e in tracker.events[users[-2] + 1:users[-1]]
+              if e.get("event") == "slot" and e.get("name") in MESSAGE_SLOTS and e.get("value")]
+    if not stored:
+        return None
+    text = tracker.events[users[-1]].get("text") or ""
+    return [SlotSet(stored[-1]["name"], f"{stored[-1]['value']} {text}")]
+
+
 def leave_form(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, answer: bool) -> list[dict[str, Any]]:
     """Ends the form without saving; answers the question it came from if the user wants information."""
     dispatcher.utter_message(text="In Ordnung, ich habe die Anfrage beendet. Es wurde nichts gespeichert.")
@@ -133,6 +157,9 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
     def read_turn(self, text, dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
         """Events for a message that is not a plain answer, or None to validate it as one."""
         requested = tracker.get_slot("requested_slot")
+        continued = continued_message(tracker)
+        if continued is not None:
+            return [*continued, SlotSet(requested, None)] if requested else continued
         if requested == RESUME:
             return self.resume(text, dispatcher, tracker, domain)
         if wants_to_leave(text, requested):

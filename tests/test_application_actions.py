@@ -462,3 +462,30 @@ def test_a_complaint_outside_a_form_gets_an_apology_and_a_way_to_a_person():
                                                                        intent="correct_field"))
     assert events == [] and "tut mir das leid" in messages[0]["text"]
     assert "/request_human" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_a_question_for_the_lpr_cut_in_two_by_the_splitter_is_put_back_together():
+    # "kann man das mit vollzeitjob machen und gibts präsenzphasen in chemnitz?" became two turns;
+    # the second part met the consent question
+    events = [{"event": "active_loop", "name": "study_form"},
+              {"event": "user", "text": "kann man das mit vollzeitjob machen", "metadata": {"split": {"part": 1, "of": 2}}},
+              {"event": "slot", "name": "app_question", "value": "kann man das mit vollzeitjob machen"},
+              {"event": "slot", "name": "requested_slot", "value": "app_consent"},
+              {"event": "user", "text": "gibts präsenzphasen in chemnitz?", "metadata": {"split": {"part": 2, "of": 2}}},
+              {"event": "action", "name": "study_form"}]
+    t = tracker("gibts präsenzphasen in chemnitz?", intent="nlu_fallback", confidence=0.3, events=events,
+                loop="study_form", slots={"requested_slot": "app_consent", "app_degree": "M.A.",
+                                          "app_contact_name": "Lisa Krause", "app_email": "lisa@example.org",
+                                          "app_question": "kann man das mit vollzeitjob machen"})
+    slots, messages = run_validation(forms.ValidateStudyForm(), t)
+    assert slots["app_question"] == "kann man das mit vollzeitjob machen gibts präsenzphasen in chemnitz?"
+    assert slots["app_consent"] is None and not any("nicht eindeutig" in m for m in messages)
+
+
+def test_an_unsplit_message_is_never_added_to_the_question():
+    events = [{"event": "active_loop", "name": "study_form"},
+              {"event": "user", "text": "Wie lange dauert das?"},
+              {"event": "slot", "name": "app_question", "value": "Wie lange dauert das?"},
+              {"event": "user", "text": "ja"}, {"event": "action", "name": "study_form"}]
+    t = tracker("ja", intent="affirm", events=events)
+    assert forms.continued_message(t) is None
