@@ -6,6 +6,7 @@ answered and the form goes on only if the user wants (bot/applications/correctio
 from __future__ import annotations
 
 import abc
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,6 +39,14 @@ from bot.knowledge import shared_knowledge_base
 
 # A failed answer this sure to be a question about ASSKomm is answered as one.
 DIGRESSION_CONFIDENCE = 0.7
+# A failed answer that is worded as a question ("wie lange geht der eigentlich?" asked for a
+# name) is answered from the NLU's best knowledge guess down to this confidence: the NLU's own
+# fallback threshold (config.yml) had made it "nlu_fallback", and the form's error message
+# ("Der Name enthält unzulässige Zeichen") was all the user got (persona trial 2026-11-30).
+QUESTION_CONFIDENCE = 0.3
+_QUESTION = re.compile(
+    r"\?\s*$|^(?:wie|was|wo|wann|wer|wen|wem|welche\w*|warum|wieso|weshalb|wieviel\w*|kann|können|muss|müssen|"
+    r"gibt|geht|ist|sind|darf|dürfen|brauch\w*)\b", re.IGNORECASE)
 # Intents that start a form: their message may already name the commune.
 STARTING_INTENTS = {"request_join", "request_funding", "request_study"}
 NOT_AN_ANSWER = {"cancel", "correct_field"}
@@ -62,6 +71,30 @@ def fresh_message(tracker: Tracker, form: str) -> str | None:
         if event.get("event") == "action":
             actions.append(event.get("name"))
     return None
+
+
+# Slots whose answer is a question or a message for the LPR: a second question in the same
+# message belongs to it.
+MESSAGE_SLOTS = {"app_question", "app_message"}
+
+
+def continued_message(tracker: Tracker) -> list[dict[str, Any]] | None:
+    """The rest of a question for the LPR that the question splitter cut off ("kann man das mit
+    vollzeitjob machen und gibts präsenzphasen in chemnitz?", bot/conversation/splitting.py): its
+    second part was read as the answer to the consent (persona trial 2026-11-30). Returns the
+    events that put it back, or None when the message is no such part."""
+    users = [i for i, e in enumerate(tracker.events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    split = (tracker.events[users[-1]].get("metadata") or {}).get("split") or {}
+    if int(split.get("part") or 1) < 2:
+        return None
+    stored = [e for e in tracker.events[users[-2] + 1:users[-1]]
+              if e.get("event") == "slot" and e.get("name") in MESSAGE_SLOTS and e.get("value")]
+    if not stored:
+        return None
+    text = tracker.events[users[-1]].get("text") or ""
+    return [SlotSet(stored[-1]["name"], f"{stored[-1]['value']} {text}")]
 
 
 def leave_form(dispatcher: CollectingDispatcher, tracker: Tracker, form: str, answer: bool) -> list[dict[str, Any]]:
@@ -124,6 +157,9 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
     def read_turn(self, text, dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
         """Events for a message that is not a plain answer, or None to validate it as one."""
         requested = tracker.get_slot("requested_slot")
+        continued = continued_message(tracker)
+        if continued is not None:
+            return [*continued, SlotSet(requested, None)] if requested else continued
         if requested == RESUME:
             return self.resume(text, dispatcher, tracker, domain)
         if wants_to_leave(text, requested):
@@ -250,10 +286,21 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         return validation.Parsed(value=choice) if choice else validation.Parsed(error="kein Handlungsfeld")
 
     def answer_question(self, dispatcher, tracker) -> bool:
-        """Answers the message as a question about ASSKomm if it surely is one."""
+        """Answers the message as a question about ASSKomm if it surely is one, or if it is worded
+        as a question and the NLU's best knowledge guess is fair."""
+        kb = shared_knowledge_base().get()
         intent, confidence = _intent(tracker)
-        entry = shared_knowledge_base().get().entry_for_intent(intent) if intent else None
+        entry = kb.entry_for_intent(intent) if intent else None
         if entry is None or confidence < DIGRESSION_CONFIDENCE:
+            entry = None
+            text = (tracker.latest_message.get("text") or "").strip()
+            if _QUESTION.search(text):
+                ranking = [i for i in tracker.latest_message.get("intent_ranking") or []
+                           if i.get("name") != "nlu_fallback"]
+                best = ranking[0] if ranking else {}
+                if (best.get("confidence") or 0) >= QUESTION_CONFIDENCE:
+                    entry = kb.entry_for_intent(best.get("name"))
+        if entry is None:
             return False
         utter_entry(dispatcher, entry.id, tracker)
         return True
@@ -470,7 +517,13 @@ class ActionCorrectApplication(Action):
         if form is None and tracker.get_slot("app_submission_key"):  # at the summary
             form = last_form(tracker)
         if form not in FORM_KINDS:
-            dispatcher.utter_message(text="Es gibt gerade keine Anfrage, die ich korrigieren könnte.", buttons=TOPICS)
+            # Outside a form "das stimmt nicht", "warum antwortet ihr nicht richtig" is about the
+            # last answer (persona trial 2026-11-30): an apology and a way on, not only "no form".
+            dispatcher.utter_message(
+                text="Es gibt gerade keine Anfrage, die ich korrigieren könnte. Wenn meine letzte Antwort nicht "
+                     "gepasst hat, tut mir das leid: Formulieren Sie Ihre Frage gern anders, oder sprechen Sie "
+                     "mit einem Menschen.",
+                buttons=[*TOPICS, {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}])
             return []
         slots = [s for s in form_slots(domain, form) if s != "app_consent"]
         chosen = next(tracker.get_latest_entity_values("app_slot"), None)

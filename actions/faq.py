@@ -15,6 +15,7 @@ from bot.applications import deadlines
 from bot.clock import today
 from bot.config import get_settings
 from bot.conversation.followups import Resolution, resolve
+from bot.conversation.other_laender import only_for_saxon_communes, other_land_named
 from bot.knowledge import shared_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -68,4 +69,10 @@ class ActionAnswerFromKnowledge(Action):
             log.error("Kein Wissenseintrag für Intent %r", intent)
             dispatcher.utter_message(response="utter_knowledge_missing")
             return utter_entry(dispatcher, "contact", tracker)
+        entry = kb.entries.get(resolution.entry_id or "")
+        land = other_land_named(text) if entry is not None and only_for_saxon_communes(entry.id, entry.topic) else None
+        if land is not None:
+            # a commune of another Land asking what it would get: ASSKomm is Saxony's programme
+            dispatcher.utter_message(response="utter_outside_saxony", other_land=land.name)
+            return [SlotSet("other_land", land.name), SlotSet("last_knowledge_id", None)]
         return await answer_resolution(dispatcher, tracker, domain, resolution)

@@ -128,3 +128,21 @@ def test_asking_back_during_a_subject_offers_questions_of_that_subject_first():
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[0].startswith("/ask_funding") and payloads[1].startswith("/ask_funding")
     assert "/ask_network_events" in payloads
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("ask_coaching", "wir sind die gemeinde hohenwarte in thüringen und würden gern bei asskomm mitmachen"),
+    ("ask_offers", "Was bekommen wir als Stadt in Bayern von ASSKomm?"),
+    ("ask_funding", "Gibt es die Förderung auch für Kommunen aus Brandenburg?"),
+])
+def test_a_commune_of_another_land_is_told_asskomm_is_saxonys_programme(intent, text):
+    # persona trial 2026-11-30: the Thuringian commune got the coaching text
+    messages, events = run(ActionAnswerFromKnowledge(), tracker_in_context(intent, text, {}))
+    assert [m["response"] for m in messages] == ["utter_outside_saxony"]
+    assert slot_events(events)["last_knowledge_id"] is None
+
+
+def test_another_land_in_a_question_not_about_taking_part_is_answered_as_usual():
+    messages, _ = run(ActionAnswerFromKnowledge(),
+                      tracker_in_context("ask_study", "Kann ich das Studium auch aus Thüringen machen?", {}))
+    assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["study"].answer)

@@ -401,3 +401,91 @@ def test_an_emergency_inside_a_form_gets_110_and_112_first_and_pauses_the_form()
     events = asyncio.run(forms.ValidateFundingForm().run(dispatcher, tracker_, DOMAIN))
     assert [m.get("response") for m in dispatcher.messages] == ["utter_emergency"]
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+
+
+# --------------------------------------------------------------------------- persona trial 2026-11-30
+
+def with_ranking(tracker_, ranking):
+    tracker_.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return tracker_
+
+
+def test_a_question_typed_for_the_name_is_answered_even_when_the_nlu_is_unsure():
+    # "wie lange geht der eigentlich?" asked for the name: nlu_fallback 0.40, ask_study_duration 0.41
+    t = with_ranking(in_form("wie lange geht der eigentlich?", "study_form", "app_contact_name", "nlu_fallback", 0.4,
+                             slots={"app_degree": "B.A."}),
+                     [("ask_study_duration", 0.41), ("nlu_fallback", 0.4), ("ask_asskomm_start", 0.34)])
+    slots, messages = run_validation(forms.ValidateStudyForm(), t)
+    assert slots["app_contact_name"] is None and slots["app_paused"] == "app_contact_name"
+    assert slots["requested_slot"] == "app_resume"
+    assert "Dauer" in messages[0] and not any("unzulässige Zeichen" in m for m in messages)
+
+
+def test_a_question_in_a_choice_is_answered_and_a_weak_guess_without_question_is_not():
+    t = with_ranking(in_form("welche unterlagen brauch ich eigentlich für den richtigen antrag?", "funding_form",
+                             "app_field", "nlu_fallback", 0.4, slots={"app_commune": WERDAU}),
+                     [("nlu_fallback", 0.4), ("ask_funding_application", 0.38), ("request_study", 0.13)])
+    slots, messages = run_validation(forms.ValidateFundingForm(), t)
+    assert slots["app_paused"] == "app_field" and "Finanzierungsplan" in messages[0]
+    # a plain wrong answer, however the NLU ranks it, still gets the field's own message
+    t = with_ranking(in_form("Straßenfest", "funding_form", "app_degree", "nlu_fallback", 0.4),
+                     [("nlu_fallback", 0.4), ("ask_funding_fields", 0.35)])
+    slots, messages = run_validation(forms.ValidateStudyForm(), t)
+    assert "app_paused" not in slots and "Bachelor" in messages[0]
+
+
+def test_nein_danke_for_the_name_leaves_the_form_without_saving():
+    slots, messages = run_validation(forms.ValidateStudyForm(), in_form(
+        "nein danke", "study_form", "app_contact_name", "deny", slots={"app_degree": "B.A."}))
+    assert slots["requested_slot"] is None and slots["app_degree"] is None
+    assert "nichts gespeichert" in messages[0]
+
+
+def test_the_commune_corrected_while_the_name_is_asked():
+    slots, messages = run_validation(forms.ValidateJoinForm(), in_form(
+        "halt, ich hab mich vertan, wir sind großharthau", "join_form", "app_contact_name", "inform_commune", 0.42,
+        slots={"app_commune": WERDAU}))
+    assert slots["app_commune"] == GROSSHARTHAU and slots["app_contact_name"] is None
+    assert "Großharthau" in messages[0] and not any("unzulässige Zeichen" in m for m in messages)
+
+
+def test_a_corrected_period_is_stored_without_the_words_around_it():
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "korrektur: zeitraum ist september 2028 bis august 2029 und kosten 14.500", requested="app_contact_name",
+        intent="correct_field", slots={**FUNDING, "app_period": "Juni 2028 bis Mai 2029"}))
+    assert slots["app_period"] == "september 2028 bis august 2029"
+    assert slots["app_cost"] == "14500.00"
+
+
+def test_a_complaint_outside_a_form_gets_an_apology_and_a_way_to_a_person():
+    messages, events = run(forms.ActionCorrectApplication(), tracker("😡 warum antwortet ihr nicht richtig",
+                                                                       intent="correct_field"))
+    assert events == [] and "tut mir das leid" in messages[0]["text"]
+    assert "/request_human" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_a_question_for_the_lpr_cut_in_two_by_the_splitter_is_put_back_together():
+    # "kann man das mit vollzeitjob machen und gibts präsenzphasen in chemnitz?" became two turns;
+    # the second part met the consent question
+    events = [{"event": "active_loop", "name": "study_form"},
+              {"event": "user", "text": "kann man das mit vollzeitjob machen", "metadata": {"split": {"part": 1, "of": 2}}},
+              {"event": "slot", "name": "app_question", "value": "kann man das mit vollzeitjob machen"},
+              {"event": "slot", "name": "requested_slot", "value": "app_consent"},
+              {"event": "user", "text": "gibts präsenzphasen in chemnitz?", "metadata": {"split": {"part": 2, "of": 2}}},
+              {"event": "action", "name": "study_form"}]
+    t = tracker("gibts präsenzphasen in chemnitz?", intent="nlu_fallback", confidence=0.3, events=events,
+                loop="study_form", slots={"requested_slot": "app_consent", "app_degree": "M.A.",
+                                          "app_contact_name": "Lisa Krause", "app_email": "lisa@example.org",
+                                          "app_question": "kann man das mit vollzeitjob machen"})
+    slots, messages = run_validation(forms.ValidateStudyForm(), t)
+    assert slots["app_question"] == "kann man das mit vollzeitjob machen gibts präsenzphasen in chemnitz?"
+    assert slots["app_consent"] is None and not any("nicht eindeutig" in m for m in messages)
+
+
+def test_an_unsplit_message_is_never_added_to_the_question():
+    events = [{"event": "active_loop", "name": "study_form"},
+              {"event": "user", "text": "Wie lange dauert das?"},
+              {"event": "slot", "name": "app_question", "value": "Wie lange dauert das?"},
+              {"event": "user", "text": "ja"}, {"event": "action", "name": "study_form"}]
+    t = tracker("ja", intent="affirm", events=events)
+    assert forms.continued_message(t) is None

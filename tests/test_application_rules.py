@@ -217,3 +217,14 @@ def test_real_names_still_pass(text):
     from bot.applications.validation import parse_person_name
 
     assert parse_person_name(text).ok
+
+
+@pytest.mark.parametrize("text, slot, leaves", [
+    # persona trial 2026-11-30: "nein danke" asked for the name was taken as a name
+    ("nein danke", "app_contact_name", True), ("nee", "app_commune", True), ("Nein, danke!", "app_email", True),
+    # where "nein" answers the question it stays an answer
+    ("nein danke", "app_phone", False), ("nein", "app_message", False), ("nein danke", "app_consent", False),
+    ("nein danke", None, False), ("Neinhaus", "app_contact_name", False),
+])
+def test_a_plain_no_leaves_only_where_no_is_no_answer(text, slot, leaves):
+    assert wants_to_leave(text, slot) is leaves

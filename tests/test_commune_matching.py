@@ -79,6 +79,9 @@ def test_questions_without_a_saxon_commune_name_none(matcher, message):
 def test_a_missing_name_leaves_the_words_to_quote_back(matcher):
     assert matcher.candidate_words("Ist München dabei?") == "München"
     assert matcher.candidate_words("Und seit wann?") == ""
+    # a filler is no name: the commune of the conversation is meant (persona trial 2026-11-30)
+    assert matcher.candidate_words("sind wir eigentlich schon dabei?") == ""
+    assert matcher.candidate_words("ist das mittlerweile überhaupt aktuell?") == ""
 
 
 def test_the_closest_names_are_offered_when_nothing_fits(matcher):

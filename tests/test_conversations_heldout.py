@@ -35,6 +35,13 @@ def bot(trained_model, tmp_path_factory):
             yield f"http://localhost:{settings.rasa_port}"
 
 
+# The persona trial of issue 10's third session (bench/persona_trials/): not held out (the bot was
+# mended after reading its failures), so it guards the mends against regressions. 19/41 fully
+# right by its regexes on 2026-11-30 after the mends (the hand verdicts are in its .md file).
+PERSONA_TRIAL = ROOT / "bench" / "persona_trials" / "2026-11-30-issue10.yml"
+PERSONA_TRIAL_FLOOR = 0.40
+
+
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_heldout_conversations_reach_their_floor(bot, name, capsys):
     conversations = load_set(SETS / f"{name}.yml")
@@ -55,3 +62,15 @@ def test_heldout_conversations_reach_their_floor(bot, name, capsys):
         f"{name}: {summary['share_fully_right']:.0%} ganz richtig, Untergrenze {FLOORS[name]:.0%}; "
         f"Fehlschläge in {RESULTS / (name + '.json')}")
 
+
+
+def test_the_persona_trial_keeps_its_mends(bot):
+    conversations = load_set(PERSONA_TRIAL)
+    assert conversations.today == load_set(SETS / "real_conversations.yml").today  # the bot's clock
+    results = run(conversations, bot, concurrency=2, timeout_s=120)
+    summary = report(conversations, bot, results, all_turns=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "persona_trial.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    assert summary["share_fully_right"] >= PERSONA_TRIAL_FLOOR, (
+        f"Persona-Probe: {summary['share_fully_right']:.0%} ganz richtig, Untergrenze {PERSONA_TRIAL_FLOOR:.0%}; "
+        f"Fehlschläge in {RESULTS / 'persona_trial.json'}")

@@ -23,7 +23,8 @@ FIELD_WORDS: dict[str, str] = {
     "app_phone": r"telefon|handy|\bnummer|rufnummer|\btel\b|mobilnummer",
     "app_function": r"funktion|\bamt\b|\bposition|\brolle\b",
     "app_contact_name": r"\bname|\bnachname|\bvorname",
-    "app_commune": r"\bkommune\b|\bgemeinde\b|\bstadt\b|\bort\b",
+    # "halt, ich hab mich vertan, wir sind großrückerswalde" names the commune without the word
+    "app_commune": r"\bkommune\b|\bgemeinde\b|\bstadt\b|\bort\b|\bwir\s+sind\b|\bwir\s+kommen\s+aus\b",
     "app_message": r"nachricht|mitteilung",
     "app_field": r"handlungsfeld|\bthema\b|\bbereich\b",
     "app_project": r"projekt(?!kosten|zeit|laufzeit|beginn|start|dauer)|beschreibung|vorhaben",
@@ -38,7 +39,7 @@ FREE_TEXT = {"app_contact_name", "app_function", "app_project", "app_message", "
 
 # Words that say a field is wrong: enough to ask a named field again.
 _STRONG_CUE = re.compile(
-    r"stimm\w*\s+(?:so\s+)?nicht|falsch|verkehrt|korrigier|\bänder|\baender|vertippt|vertan|fehler|"
+    r"stimm\w*\s+(?:so\s+)?nicht|falsch|verkehrt|korrigier|korrektur|\bänder|\baender|vertippt|vertan|fehler|"
     r"\bnicht\s+richtig|\bnicht\s+korrekt",
     re.IGNORECASE,
 )
@@ -63,6 +64,11 @@ _LEAVE_SHORT = re.compile(
     re.IGNORECASE,
 )
 _MAX_LEAVE_WORDS = 8
+# "nein danke" as the whole answer: asked for a name or a commune, it can only mean "not now".
+# Where "nein" is an answer (an optional phone number or message, the consent) it stays one.
+_REFUSAL = re.compile(r"^(?:nein|nee|ne|nö|noe)(?:\W+(?:danke|dankeschön|lieber\s+nicht|doch\s+nicht))?\W*$",
+                      re.IGNORECASE)
+_REFUSAL_IS_AN_ANSWER = {"app_phone", "app_message", "app_consent"}
 
 _BACK_REFERENCE = re.compile(
     r"(?:hab|habe|hatte|hatten|haben)\s+(?:ich|wir)\s+(?:\w+\s+){0,3}?"
@@ -84,6 +90,9 @@ def wants_to_leave(text: str, requested_slot: str | None = None) -> bool:
     if not words or len(words) > 40:
         return False
     if _LEAVE_FIRM.search(cleaned):
+        return True
+    if requested_slot and requested_slot.startswith("app_") and requested_slot not in _REFUSAL_IS_AN_ANSWER \
+            and _REFUSAL.match(cleaned):
         return True
     if _LEAVE.search(cleaned):
         return requested_slot not in FREE_TEXT or (len(words) <= _MAX_LEAVE_WORDS and "?" not in cleaned)
@@ -114,6 +123,19 @@ def corrected_amount(text: str) -> Parsed:
         if candidate.ok:
             return candidate
     return parsed
+
+
+# "zeitraum ist september 2028 bis august 2029 und": the field word, a verb and a trailing "und"
+# are no part of the value.
+_LEADING_VERB = re.compile(r"^\W*(?:ist|sind|war|wäre|soll|sollte|lautet|beträgt|betragen|wird|=|:)\W*", re.IGNORECASE)
+_TRAILING_JOIN = re.compile(r"\W*(?:\b(?:und|sowie|aber|außerdem|ausserdem)\b)?\W*$", re.IGNORECASE)
+
+
+def _value_part(part: str, slot: str) -> str:
+    word = re.match(rf"(?:{FIELD_WORDS[slot]})\w*", part, re.IGNORECASE) if slot in FIELD_WORDS else None
+    rest = part[word.end():] if word else part
+    rest = _TRAILING_JOIN.sub("", _LEADING_VERB.sub("", rest))
+    return rest if rest.strip() else part
 
 
 @dataclass(frozen=True)
@@ -166,7 +188,7 @@ def read_corrections(text: str, slots: list[str], requested_slot: str | None,
         value = None
         parser = parsers.get(slot)
         if parser is not None and slot not in FREE_TEXT:
-            parsed = parser(text[start:stop])
+            parsed = parser(_value_part(text[start:stop], slot))
             if not parsed.ok and len(others) == 1:
                 parsed = parser(text[:start])  # "23.000 euro sind die kosten"
             value = parsed.value if parsed.ok and parsed.value not in (None, "") else None

@@ -1,6 +1,7 @@
 """Every channel hands a user's message to Rasa through this wrapper, so that a message with
 two questions is answered as two turns, in order (bot/conversation/splitting.py says where a
-message is cut). The parts keep the original message in their metadata for the record.
+message is cut), and HTML tags typed into it do not hide the question
+(bot/conversation/markup.py). The parts keep the original message in their metadata for the record.
 While a person of the LPR has the conversation, no message reaches Rasa (bot/channels/handover.py)."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Awaitable, Callable
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.handover import silent_during_handover
+from bot.conversation.markup import without_markup
 from bot.conversation.splitting import split_questions
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -16,7 +18,8 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 def answering_each_question(on_new_message: OnNewMessage) -> OnNewMessage:
     async def handle(message: UserMessage) -> None:
-        parts = split_questions(message.text or "")
+        message.text = without_markup(message.text or "")
+        parts = split_questions(message.text)
         if len(parts) < 2:
             await on_new_message(message)
             return

@@ -36,6 +36,9 @@ _DOMAIN_WORDS = {
     "landespraeventionsrat", "verbund", "ist", "sind", "unsere", "unser", "wir", "mir", "ooch",
     "auch", "noch", "schon", "bei", "im", "nu", "gugge", "mal", "ja", "nein", "bitte", "danke",
     "hallo", "wie", "viele", "welche", "liegt", "hat", "gehoert", "angemeldet", "mitgemacht",
+    # fillers spaCy's list lacks: "sind wir eigentlich schon dabei?" names no commune (persona trial 2026-11-30)
+    "eigentlich", "inzwischen", "mittlerweile", "tatsaechlich", "momentan", "aktuell", "derzeit", "ueberhaupt",
+    "wirklich", "bereits", "jetzt",
 }
 
 

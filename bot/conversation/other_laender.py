@@ -16,6 +16,12 @@ from bot.communes.names import fold
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "communes" / "other_laender.yml"
 _PLAIN_VOWELS = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+# Answers about taking part (topics of knowledge/topics.yml, and the entry "offers"): asked for a
+# commune of another Land they would walk it through what only Saxon communes get ("wir sind die
+# gemeinde … in thüringen und würden gern mitmachen" got the coaching text, persona trial 2026-11-30).
+SAXON_ONLY_TOPICS = frozenset({"joining", "agreement", "pre_agreement", "funding", "coaching", "security_analysis",
+                               "training", "material"})
+SAXON_ONLY_ENTRIES = frozenset({"offers"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,11 @@ def other_laender(path: Path = DATA_FILE) -> tuple[OtherLand, ...]:
             words |= _spellings(word)
         laender.append(OtherLand(name=raw["name"], words=tuple(sorted(words, key=len, reverse=True))))
     return tuple(laender)
+
+
+def only_for_saxon_communes(entry_id: str, topic: str | None) -> bool:
+    """Whether a knowledge answer is about what Saxon communes get by taking part."""
+    return entry_id in SAXON_ONLY_ENTRIES or topic in SAXON_ONLY_TOPICS
 
 
 def other_land_named(text: str | None) -> OtherLand | None:
