@@ -496,8 +496,40 @@ class ValidateStudyForm(ApplicationFormValidation):
 
 
 class ValidateCallbackForm(ApplicationFormValidation):
+    """A callback needs one way back: the e-mail question takes an e-mail address or a phone
+    number; with a phone number only, the e-mail is not asked for again."""
+
     def form(self) -> str:
         return "callback_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if not tracker.get_slot("app_email") and tracker.get_slot("app_phone"):
+            return [s for s in slots if s != "app_email"]
+        return slots
+
+    def read_turn(self, text, dispatcher, tracker, domain):
+        # "meine handynummer ist 0176 …" for the contact question is the answer, not a
+        # correction of the phone field.
+        if tracker.get_slot("requested_slot") == "app_email" and "@" not in text \
+                and validation.parse_phone(text, optional=False).ok:
+            return self.validated("app_email", text, dispatcher, tracker, domain)
+        return super().read_turn(text, dispatcher, tracker, domain)
+
+    def validate_app_email(self, value, dispatcher, tracker, domain):
+        text = str(value or "")
+        email = validation.parse_email(text)
+        if email.ok:
+            return {"app_email": email.value}
+        phone = validation.parse_phone(text, optional=False)
+        if phone.ok:
+            return {"app_email": None, "app_phone": phone.value}
+        either = validation.Parsed(error=CONTACT_ERROR if "@" not in text else email.error)
+        return self._checked("app_email", either, dispatcher, tracker)
+
+
+CONTACT_ERROR = ("Bitte nennen Sie eine E-Mail-Adresse (z. B. name@beispiel.de) oder eine Telefonnummer mit "
+                 "Vorwahl (z. B. 03761 5940).")
 
 
 VALIDATORS: dict[str, type[ApplicationFormValidation]] = {

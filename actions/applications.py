@@ -16,7 +16,14 @@ from actions.faq import utter_entry
 from bot.applications import store, validation
 from bot.applications.corrections import wants_to_leave
 from bot.applications.forms import FORM_KINDS, KIND_FORMS, LABELS, format_value
-from bot.applications.offers import DEFAULT_INFO_ENTRY, FORM_OF_INTENT, START_PHRASES, info_entry, starts_at_once
+from bot.applications.offers import (
+    DEFAULT_INFO_ENTRY,
+    FORM_OF_INTENT,
+    START_PHRASES,
+    asks_to_be_signed_up,
+    info_entry,
+    starts_at_once,
+)
 from bot.applications.service import hand_over, shared_sessions
 from bot.clock import now
 from bot.communes.service import shared_repository
@@ -88,8 +95,10 @@ def last_form(tracker: Tracker) -> str | None:
 
 def _filled(tracker: Tracker, domain: dict, form: str) -> bool:
     slots = form_slots(domain, form)
-    return bool(slots) and all(tracker.get_slot(s) not in (None, "") or s in ("app_phone", "app_message")
-                               for s in slots)
+    optional = {"app_phone", "app_message"}
+    if form == "callback_form" and tracker.get_slot("app_phone"):
+        optional.add("app_email")  # a callback needs an e-mail address or a phone number
+    return bool(slots) and all(tracker.get_slot(s) not in (None, "") or s in optional for s in slots)
 
 
 def callback_expectation() -> str:
@@ -122,7 +131,7 @@ class ActionSubmitApplication(Action):
             return [SlotSet("app_consent", None), SlotSet("app_submission_key", None), FollowupAction(form)]
         fields = {LABELS[s]: displayed(s, tracker.get_slot(s)) for s in form_slots(domain, form)}
         draft = store.Draft(
-            kind=kind, fields=fields, email=tracker.get_slot("app_email"),
+            kind=kind, fields=fields, email=tracker.get_slot("app_email") or "",
             consent_at=datetime.fromisoformat(consent_at), channel=channel_of(tracker),
             sender_id=tracker.sender_id, submission_key=key,
         )
@@ -158,6 +167,12 @@ class ActionOfferApplication(Action):
             # A person asked for is never answered with a form at once: the callback is offered.
             if (starts_at_once(text) and intent != "request_human") or offered == form:
                 return self.start(dispatcher, tracker, form, entry)
+            if form == "join_form" and asks_to_be_signed_up(text):
+                # "Bitte melden Sie uns an": the bot cannot sign a commune up; how joining
+                # works (knowledge/) comes first, then the offer that the LPR gets in touch.
+                events = utter_entry(dispatcher, entry or DEFAULT_INFO_ENTRY[form], tracker)
+                dispatcher.utter_message(text=SIGN_UP_OFFER, buttons=SIGN_UP_BUTTONS)
+                return [*events, SlotSet("app_offer", form), SlotSet("app_info_entry", entry)]
             dispatcher.utter_message(text=OFFERS[form], buttons=OFFER_BUTTONS)
             return [SlotSet("app_offer", form), SlotSet("app_info_entry", entry)]
         if offered is None:
@@ -179,8 +194,13 @@ class ActionOfferApplication(Action):
 
     @staticmethod
     def decline(dispatcher: CollectingDispatcher, tracker: Tracker, form: str) -> list:
-        dispatcher.utter_message(text="Gern, dann zuerst die Informationen:")
-        events = utter_entry(dispatcher, tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form], tracker)
+        entry = tracker.get_slot("app_info_entry") or DEFAULT_INFO_ENTRY[form]
+        events: list = []
+        if tracker.get_slot("last_knowledge_id") == entry:
+            dispatcher.utter_message(text="In Ordnung.")  # the information came with the offer
+        else:
+            dispatcher.utter_message(text="Gern, dann zuerst die Informationen:")
+            events = utter_entry(dispatcher, entry, tracker)
         dispatcher.utter_message(text=f"Wenn Sie später eine Anfrage stellen möchten, schreiben Sie einfach "
                                       f"„{START_PHRASES[form]}“.")
         return [*events, SlotSet("app_offer", None), SlotSet("app_info_entry", None)]
@@ -203,6 +223,10 @@ OFFERS = {
 }
 OFFER_BUTTONS = [{"title": "Ja, Anfrage stellen", "payload": "/affirm"},
                  {"title": "Nein, nur Informationen", "payload": "/deny"}]
+SIGN_UP_OFFER = ("Anmelden kann ich Ihre Kommune hier nicht selbst. Ich kann aber eine Beitrittsanfrage aufnehmen: "
+                 "Dann meldet sich der Landespräventionsrat Sachsen bei Ihnen. Möchten Sie das jetzt tun?")
+SIGN_UP_BUTTONS = [{"title": "Ja, Anfrage stellen", "payload": "/affirm"},
+                   {"title": "Nein, danke", "payload": "/deny"}]
 
 
 def _knowledge_topics() -> dict[str, tuple[str, str | None]]:

@@ -4,7 +4,7 @@ conversation is handed over and the bot stays silent until staff end it."""
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.handover import store
@@ -72,4 +72,6 @@ class ActionStartHandover(Action):
             text="Vielen Dank. Ich habe Ihr Anliegen an den Landespräventionsrat weitergegeben. Eine Mitarbeiterin "
                  "oder ein Mitarbeiter antwortet Ihnen hier im Chat. Bis dahin antworte ich nicht: Was Sie jetzt "
                  "schreiben, liest die Person.")
-        return [SlotSet("handover_offer", None)]
+        # Listen now: with the slot emptied no rule matches any more, and the policies' guess
+        # after this action was the "nicht verstanden" fallback (persona trial, issue 14).
+        return [SlotSet("handover_offer", None), FollowupAction("action_listen")]

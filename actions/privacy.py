@@ -72,8 +72,8 @@ class ActionDeleteMyData(Action):
             listed = ", ".join(f"**{r}**" for r in references)
             text += (f"\n\nIhre abgeschickte Anfrage {listed} liegt bereits beim Landespräventionsrat Sachsen. "
                      "Ich lösche sie nicht selbst, sondern habe Ihren Löschwunsch mit der Vorgangsnummer an die "
-                     "zuständigen Mitarbeitenden weitergegeben. Sie erhalten die Antwort an die E-Mail-Adresse "
-                     f"aus Ihrer Anfrage. Mehr dazu: [Datenschutzhinweise]({settings.privacy_url})")
+                     "zuständigen Mitarbeitenden weitergegeben. Sie erhalten die Antwort über die E-Mail-Adresse "
+                     f"oder Telefonnummer aus Ihrer Anfrage. Mehr dazu: [Datenschutzhinweise]({settings.privacy_url})")
         dispatcher.utter_message(text=text, buttons=TOPICS)
         return [AllSlotsReset(), ActiveLoop(None)]
 

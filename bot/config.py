@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     office_closed_days: str = "24.12.,31.12."
     # No staff answer within this many minutes after the thread was opened: callback request.
     handover_timeout_minutes: int = 5
+    # Who may answer and end a handover in the staff room (read by the bridge, which has its
+    # own environment: bot/matrix_bridge/handover.py StaffCheck). Matrix ids, comma-separated;
+    # empty: every room member with at least handover_staff_power_level (50 = moderator).
+    handover_staff: str = ""
+    handover_staff_power_level: int = 50
 
     # Websites (origins, comma-separated: https://www.gemeinde.de,https://lpr.sachsen.de) that
     # may embed the widget or call the REST channel from a browser. Empty: only pages of the

@@ -80,7 +80,9 @@ def test_in_office_hours_the_consent_is_asked_and_then_the_handover_opened(setti
     ]
     tracker = make_tracker("ja", intent="affirm", sender="web-1", events=history)
     messages, slots = run(handover_actions.ActionStartHandover(), tracker)
-    assert slots == {"handover_offer": None} and "weitergegeben" in messages[0]["text"]
+    assert slots == {"handover_offer": None} and "weitergegeben" in messages[0]["text"] and len(messages) == 1
+    events = asyncio.run(handover_actions.ActionStartHandover().run(CollectingDispatcher(), tracker, DOMAIN))
+    assert {"event": "followup", "timestamp": None, "name": "action_listen"} in events  # nothing after it
     opened = store.open_for(sessions, "web-1")
     assert opened.status == "requested"
     assert opened.transcript == ("Nutzer: Wie beantrage ich Fördermittel? Ich bin [E-Mail], Tel. [Telefon]\n"

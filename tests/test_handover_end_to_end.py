@@ -154,6 +154,21 @@ def test_a_callback_request_ends_with_a_reference_number(world):
     assert "gerade im Dienst" in done
 
 
+def test_a_callback_request_with_a_phone_number_only(world):
+    settings = world["settings"]
+    sender = "rest-callback-phone-1"
+    say(settings, sender, "Rückruf")
+    asked = " ".join(say(settings, sender, "Karl Böhme"))
+    assert "E-Mail-Adresse oder Ihre Telefonnummer" in asked
+    question = " ".join(say(settings, sender, "0351 4127788"))
+    assert "Worum geht es?" in question  # neither the e-mail nor the phone asked again
+    say(settings, sender, "Ein Vortrag über Betrug an der Haustür im Seniorenclub.")
+    summary = " ".join(say(settings, sender, "ja"))
+    assert "**Telefon:** +493514127788" in summary and "**E-Mail:** –" in summary
+    done = " ".join(say(settings, sender, "/affirm"))
+    assert re.search(r"Rückrufbitte ist gespeichert.*ASK-\d{4}-\d{6}", done, re.S), done
+
+
 def test_in_chromium_the_widget_shows_and_announces_the_person_and_keeps_it_after_a_reload(world, context):
     from playwright.sync_api import expect
 

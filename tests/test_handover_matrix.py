@@ -50,7 +50,7 @@ def staff_setup(matrix_python, synapse, tmp_path_factory):
     try:
         wait_until(lambda: bot_user.user_id in anna.members(staff_room), TIMEOUT_S, "Bot im Mitarbeiterraum")
         yield {"sessions": sessions, "anna": anna, "room": staff_room, "carla": carla, "bot": bot_user,
-               "bridge": running, "start": bridge}
+               "bridge": running, "start": bridge, "account": account}
     finally:
         stop(running[0])
         print(running[0].log_path.read_text(errors="replace")[-3000:])
@@ -64,10 +64,28 @@ def reply_in_thread(staff: Matrix, room: str, root: str, text: str) -> None:
                                  "m.in_reply_to": {"event_id": root}}})
 
 
-def thread_texts(staff: Matrix, room: str, root: str) -> list[str]:
-    return [e["content"]["body"] for e in staff.messages(room)
+def thread_events(staff: Matrix, room: str, root: str) -> list[dict]:
+    return [e for e in staff.messages(room)
             if (e["content"].get("m.relates_to") or {}).get("event_id") == root
             and (e["content"].get("m.relates_to") or {}).get("rel_type") == "m.thread"]
+
+
+def thread_texts(staff: Matrix, room: str, root: str) -> list[str]:
+    return [e["content"]["body"] for e in thread_events(staff, room, root)]
+
+
+def set_power_level(admin: Matrix, room: str, user_id: str, level: int) -> None:
+    levels = admin.call("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels")
+    levels.setdefault("users", {})[user_id] = level
+    admin.call("PUT", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.power_levels", levels)
+
+
+def join(user: Matrix, room: str) -> None:
+    user.call("POST", f"/_matrix/client/v3/join/{q(room)}", {})
+
+
+def event_content(staff: Matrix, room: str, event_id: str) -> dict:
+    return staff.call("GET", f"/_matrix/client/v3/rooms/{q(room)}/event/{q(event_id)}")["content"]
 
 
 def opened_thread(sessions, sender: str) -> str:
@@ -142,3 +160,61 @@ def test_a_restarted_bridge_carries_on_from_the_database(staff_setup):
     wait_until(lambda: ("@anna:localhost", "Ja, weiterhin.") in to_user(s, before), TIMEOUT_S,
                "Antwort nach dem Neustart")
     assert to_user(s, "web-meanwhile") == [] and new_root != root
+
+
+def test_only_staff_may_answer_or_end_a_handover(staff_setup):
+    """Closed by default: without ASSKOMM_HANDOVER_STAFF a member needs power level 50 in the
+    staff room. Anyone else in a thread gets a note, and nothing reaches the citizen."""
+    s, anna, room = staff_setup["sessions"], staff_setup["anna"], staff_setup["room"]
+    dora = staff_setup["account"]("dora", "dora-passwort-1")
+    anna.invite(room, dora.user_id)
+    join(dora, room)
+    sender = "web-role-1"
+    store.request(s, sender, "socketio", "")
+    root = opened_thread(s, sender)
+
+    reply_in_thread(dora, room, root, "Hallo, ich übernehme.")
+    wait_until(lambda: texts.THREAD_NOT_STAFF in thread_texts(anna, room, root), TIMEOUT_S, "Hinweis an Dora")
+    reply_in_thread(dora, room, root, "!ende")
+    wait_until(lambda: thread_texts(anna, room, root).count(texts.THREAD_NOT_STAFF) == 2, TIMEOUT_S,
+               "zweiter Hinweis an Dora")
+    assert to_user(s, sender) == [] and store.open_for(s, sender).status == "requested"
+
+    reply_in_thread(anna, room, root, "Guten Tag, hier ist Anna.")  # anna made the room: level 100
+    wait_until(lambda: to_user(s, sender), TIMEOUT_S, "Annas Antwort in der Datenbank")
+    assert to_user(s, sender) == [(anna.user_id, "Guten Tag, hier ist Anna.")]
+
+    set_power_level(anna, room, dora.user_id, 50)  # now a moderator: staff
+    reply_in_thread(dora, room, root, "!ende")
+    wait_until(lambda: texts.THREAD_ENDED in thread_texts(anna, room, root), TIMEOUT_S, "Ende durch Dora")
+    assert store.open_for(s, sender) is None
+    assert store.by_thread(s, root).ended_by == dora.user_id
+
+
+def test_deleting_a_conversation_redacts_its_thread_in_the_staff_room(staff_setup):
+    s, anna, room, bot_user = staff_setup["sessions"], staff_setup["anna"], staff_setup["room"], staff_setup["bot"]
+
+    def handover_with_messages(sender: str) -> tuple[str, list[str]]:
+        store.request(s, sender, "socketio", "Nutzer: Ich heiße Erika Muster")
+        root = opened_thread(s, sender)
+        assert store.from_user(s, sender, "Meine Nummer ist 0351 999999")
+        reply_in_thread(anna, room, root, "Danke, Frau Muster.")
+        wait_until(lambda: len(thread_events(anna, room, root)) == 2, TIMEOUT_S, "Bürgerin und Anna im Thread")
+        wait_until(lambda: to_user(s, sender), TIMEOUT_S, "Annas Antwort in der Datenbank")
+        citizen, staff = sorted(thread_events(anna, room, root), key=lambda e: e["sender"] != bot_user.user_id)
+        assert citizen["content"]["body"].startswith(texts.CITIZEN_PREFIX) and staff["sender"] == anna.user_id
+        return root, [root, citizen["event_id"], staff["event_id"]]
+
+    # The bot's own messages it may always redact; a staff member's only as moderator.
+    root, (opening, citizen, staff) = handover_with_messages("web-forget-1")
+    assert store.forget(s, "web-forget-1") == 1
+    wait_until(lambda: not store.redactions_due(s), TIMEOUT_S, "Entfernen abgearbeitet")
+    assert event_content(anna, room, opening) == {} and event_content(anna, room, citizen) == {}
+    assert event_content(anna, room, staff)["body"] == "Danke, Frau Muster."  # not allowed: stays (SECURITY.md)
+
+    set_power_level(anna, room, bot_user.user_id, 50)
+    root, ids = handover_with_messages("web-forget-2")
+    assert store.forget(s, "web-forget-2") == 1
+    wait_until(lambda: all(event_content(anna, room, e) == {} for e in ids), TIMEOUT_S,
+               "Thread samt Antwort der Mitarbeiterin entfernt")
+    assert not store.redactions_due(s)

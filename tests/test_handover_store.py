@@ -145,3 +145,23 @@ def test_a_deletion_request_and_the_retention_remove_handovers_with_their_messag
     assert store.delete_ended_before(sessions, T0 + timedelta(days=1)) == 1
     assert store.get(sessions, other.id) is None and store.undelivered(sessions, TO_STAFF) == []
     assert store.get(sessions, still_open.id).is_open  # open ones are never deleted
+
+
+def test_deleting_handovers_queues_their_matrix_events_for_redaction(sessions):
+    kept, forgotten, old = (opened(sessions, s, f"$root-{s}") for s in ("web-kept", "web-forget", "web-old"))
+    for handover in (kept, forgotten, old):
+        store.posted(sessions, handover.id, "!staff:lpr", f"$root-{handover.sender_id}")
+        store.posted(sessions, handover.id, "!staff:lpr", f"$line-{handover.sender_id}")
+    store.posted(sessions, kept.id, "!staff:lpr", "$root-web-kept")  # twice: remembered once
+    assert store.redactions_due(sessions) == []
+    assert store.forget(sessions, "web-forget") == 1  # the user's deletion request
+    store.end(sessions, old.id, by="@anna:lpr", at=T0)
+    assert store.delete_ended_before(sessions, T0 + timedelta(days=1)) == 1  # retention
+    assert sorted(e.event_id for e in store.redactions_due(sessions)) == [
+        "$line-web-forget", "$line-web-old", "$root-web-forget", "$root-web-old"]
+    assert [e.event_id for e in store.events_of(sessions, kept.id)] == ["$root-web-kept", "$line-web-kept"]
+    # an event posted after its handover was deleted (the bridge was just sending) is due at once
+    store.posted(sessions, forgotten.id, "!staff:lpr", "$late")
+    assert "$late" in {e.event_id for e in store.redactions_due(sessions)}
+    store.redacted(sessions, [e.id for e in store.redactions_due(sessions)])
+    assert store.redactions_due(sessions) == [] and len(store.events_of(sessions, kept.id)) == 2

@@ -54,6 +54,16 @@ def starts_at_once(text: str) -> bool:
     return bool(_REQUEST.search(cleaned)) and not _INFO.search(cleaned)
 
 
+# "Bitte melden Sie uns an", "tragen Sie uns ein": the user wants the bot to sign the commune
+# up, which it cannot; they get how joining works and the offer that the LPR gets in touch.
+_SIGN_UP = re.compile(r"\bmelde\w*\b.*\ban\b|anmeld|\btrag\w*\b.*\bein\b|eintrag|registrier|\bnehm\w*\b.*\bauf\b",
+                      re.IGNORECASE)
+
+
+def asks_to_be_signed_up(text: str) -> bool:
+    return bool(_SIGN_UP.search(" ".join((text or "").split())))
+
+
 def info_entry(form: str, ranking: list[dict], topic_of_intent: dict[str, tuple[str, str | None]]) -> str:
     """The knowledge entry for the question the form came from: the likeliest knowledge
     intent of that message on the form's subject, else the form's general entry.

@@ -86,17 +86,30 @@ def submit(sessions: sessionmaker, draft: Draft, recipient: str) -> Stored:
             return Stored(reference, created=False)
 
 
+def contact_ways(fields: dict[str, str]) -> list[str]:
+    """How the person can be reached, as the form stored it: ["E-Mail"], ["Telefon"] or both.
+    A callback request needs one of them (actions/application_forms.py)."""
+    return [label for label in ("E-Mail", "Telefon") if fields.get(label) not in (None, "", "–")]
+
+
 def mail_body(application: Application) -> str:
+    ways = contact_ways(application.fields)
+    if ways == ["Telefon"]:
+        reply = ["Die anfragende Person hat keine E-Mail-Adresse angegeben. Rufen Sie sie bitte unter der",
+                 "oben genannten Telefonnummer an."]
+    else:
+        reply = ["Antworten Sie bitte direkt an die oben genannte E-Mail-Adresse der anfragenden Person."]
     lines = [
         f"{KINDS[application.kind]} {application.reference}",
         "",
         *[f"{label}: {value}" for label, value in application.fields.items()],
+        *([f"Erreichbar per: {' und '.join(ways)}"] if application.kind == "rueckruf" else []),
         "",
         f"Einwilligung in die Datenverarbeitung: {application.consent_at:%d.%m.%Y %H:%M} UTC",
         f"Kanal: {application.channel}",
         "",
-        "Diese Nachricht wurde vom ASSKomm-Chat-Assistenten erzeugt. Antworten Sie bitte direkt an die",
-        "oben genannte E-Mail-Adresse der anfragenden Person.",
+        "Diese Nachricht wurde vom ASSKomm-Chat-Assistenten erzeugt.",
+        *reply,
     ]
     return "\n".join(lines)
 

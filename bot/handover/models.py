@@ -25,6 +25,10 @@ class Handover(Base):
     connected_at = Column(DateTime(timezone=True))
     ended_at = Column(DateTime(timezone=True))
     ended_by = Column(String(255))  # the staff member's Matrix id, "nutzer" or "zeitablauf"
+    # The answer to "Hat Ihnen das Gespräch geholfen?" (asked when staff end it): "gefragt" until
+    # the user's next message, then "ja", "nein" or "keine" (the message answered something else).
+    helped = Column(String(10))
+    helped_comment = Column(String(300))  # the rest of that answer, without e-mail or phone
 
     __table_args__ = (
         Index("one_open_handover_per_sender", "sender_id", unique=True,
@@ -42,3 +46,17 @@ class HandoverMessage(Base):
     text = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     delivered_at = Column(DateTime(timezone=True))
+
+
+class HandoverMatrixEvent(Base):
+    """A Matrix event the bridge posted for a handover (thread root, relayed lines, notes) or a
+    staff reply in its thread. Deleting the handover (the user's request, retention) sets
+    redact_requested_at; the bridge then redacts the event and deletes the row."""
+    __tablename__ = "handover_matrix_events"
+
+    id = Column(Integer, primary_key=True)
+    handover_id = Column(Integer, index=True)  # no foreign key: outlives the handover until redacted
+    room_id = Column(String(255), nullable=False)
+    event_id = Column(String(255), nullable=False, unique=True)
+    posted_at = Column(DateTime(timezone=True), nullable=False)
+    redact_requested_at = Column(DateTime(timezone=True), index=True)

@@ -17,9 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.applications.models import Application
-from bot.handover.models import OPEN, Handover, HandoverMessage
+from bot.handover.models import OPEN, Handover, HandoverMatrixEvent, HandoverMessage
 
 TO_STAFF, TO_USER = "to_staff", "to_user"
+# handovers.helped: asked with the end notice, then the user's answer (or none).
+HELPED_ASKED, HELPED_YES, HELPED_NO, HELPED_NONE = "gefragt", "ja", "nein", "keine"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class HandoverInfo:
     connected_at: Optional[datetime]
     ended_at: Optional[datetime]
     ended_by: Optional[str]
+    helped: Optional[str] = None
+    helped_comment: Optional[str] = None
 
     @property
     def is_open(self) -> bool:
@@ -68,7 +72,8 @@ def _now(at: Optional[datetime]) -> datetime:
 
 def _info(row: Handover) -> HandoverInfo:
     return HandoverInfo(row.id, row.sender_id, row.channel, row.status, row.transcript, row.thread_event_id,
-                        _utc(row.requested_at), _utc(row.connected_at), _utc(row.ended_at), row.ended_by)
+                        _utc(row.requested_at), _utc(row.connected_at), _utc(row.ended_at), row.ended_by,
+                        row.helped, row.helped_comment)
 
 
 def _open_row(session, sender_id: str) -> Optional[Handover]:
@@ -156,8 +161,9 @@ def from_staff(sessions: sessionmaker, thread_event_id: str, author: str, text: 
 
 
 def end(sessions: sessionmaker, handover_id: int, by: str, notice: str = "", status: str = "ended",
-        at: Optional[datetime] = None) -> Optional[HandoverInfo]:
-    """Closes an open handover (None when it was not open) and queues `notice` for the citizen."""
+        at: Optional[datetime] = None, asks_helped: bool = False) -> Optional[HandoverInfo]:
+    """Closes an open handover (None when it was not open) and queues `notice` for the citizen;
+    `asks_helped`: the notice asks whether the conversation helped, the next message may answer."""
     moment = _now(at)
     with sessions.begin() as session:
         row = session.execute(select(Handover).where(Handover.id == handover_id).with_for_update()
@@ -165,6 +171,8 @@ def end(sessions: sessionmaker, handover_id: int, by: str, notice: str = "", sta
         if row is None or row.status not in OPEN:
             return None
         row.status, row.ended_at, row.ended_by = status, moment, by
+        if asks_helped:
+            row.helped = HELPED_ASKED
         if notice:
             session.add(HandoverMessage(handover_id=row.id, direction=TO_USER, text=notice, created_at=moment))
         session.flush()
@@ -226,7 +234,77 @@ def _delete(session, ids: list[int]) -> int:
     if ids:
         session.execute(delete(HandoverMessage).where(HandoverMessage.handover_id.in_(ids)))
         session.execute(delete(Handover).where(Handover.id.in_(ids)))
+        # What the staff room shows of them is redacted by the bridge (redactions_due).
+        session.execute(update(HandoverMatrixEvent).where(HandoverMatrixEvent.handover_id.in_(ids))
+                        .values(handover_id=None, redact_requested_at=datetime.now(timezone.utc)))
     return len(ids)
+
+
+# --- the answer to "Hat Ihnen das Gespräch geholfen?" ------------------------------------
+
+def helped_asked(sessions: sessionmaker, sender_id: str, within: timedelta,
+                 at: Optional[datetime] = None) -> Optional[int]:
+    """The handover whose end notice asked this conversation whether it helped, no longer ago
+    than `within` and not answered yet; None otherwise."""
+    cutoff = _now(at) - within
+    with sessions() as session:
+        return session.execute(select(Handover.id).where(
+            Handover.sender_id == sender_id, Handover.helped == HELPED_ASKED, Handover.ended_at >= cutoff)
+            .order_by(Handover.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def record_helped(sessions: sessionmaker, handover_id: int, answer: str, comment: Optional[str] = None) -> bool:
+    """Stores the answer (ja | nein | keine) once; False when it was answered before."""
+    if answer not in (HELPED_YES, HELPED_NO, HELPED_NONE):
+        raise ValueError(f"unbekannte Antwort {answer!r}")
+    with sessions.begin() as session:
+        done = session.execute(update(Handover).where(Handover.id == handover_id, Handover.helped == HELPED_ASKED)
+                               .values(helped=answer, helped_comment=(comment or None) and comment[:300]))
+        return done.rowcount == 1
+
+
+# --- Matrix events of a handover, redacted when it is deleted ------------------------------
+
+@dataclass(frozen=True)
+class PostedEvent:
+    id: int
+    room_id: str
+    event_id: str
+
+
+def posted(sessions: sessionmaker, handover_id: int, room_id: str, event_id: str,
+           at: Optional[datetime] = None) -> None:
+    """Remembers an event in the staff room that belongs to the handover. Posted for a
+    handover deleted meanwhile, it is due for redaction at once."""
+    with sessions.begin() as session:
+        if session.execute(select(HandoverMatrixEvent.id).where(HandoverMatrixEvent.event_id == event_id)).first():
+            return
+        gone = session.get(Handover, handover_id) is None
+        session.add(HandoverMatrixEvent(handover_id=None if gone else handover_id, room_id=room_id,
+                                        event_id=event_id, posted_at=_now(at),
+                                        redact_requested_at=_now(at) if gone else None))
+
+
+def events_of(sessions: sessionmaker, handover_id: int) -> list[PostedEvent]:
+    with sessions() as session:
+        rows = session.execute(select(HandoverMatrixEvent).where(HandoverMatrixEvent.handover_id == handover_id)
+                               .order_by(HandoverMatrixEvent.id)).scalars()
+        return [PostedEvent(r.id, r.room_id, r.event_id) for r in rows]
+
+
+def redactions_due(sessions: sessionmaker, limit: int = 50) -> list[PostedEvent]:
+    """Events of deleted handovers still to be redacted in Matrix, oldest first."""
+    with sessions() as session:
+        rows = session.execute(select(HandoverMatrixEvent).where(HandoverMatrixEvent.redact_requested_at.is_not(None))
+                               .order_by(HandoverMatrixEvent.id).limit(limit)).scalars()
+        return [PostedEvent(r.id, r.room_id, r.event_id) for r in rows]
+
+
+def redacted(sessions: sessionmaker, ids: list[int]) -> None:
+    """The events are redacted (or can never be): their ids are forgotten too."""
+    if ids:
+        with sessions.begin() as session:
+            session.execute(delete(HandoverMatrixEvent).where(HandoverMatrixEvent.id.in_(ids)))
 
 
 @dataclass(frozen=True)
@@ -236,6 +314,8 @@ class Statistics:
     expired: int
     average_minutes: Optional[float]  # from the first staff answer to the end
     callbacks: int  # callback requests stored (applications of kind rueckruf)
+    helped_yes: int = 0  # "Hat Ihnen das Gespräch geholfen?" answered with yes
+    helped_no: int = 0
 
 
 def statistics(sessions: sessionmaker, since: datetime, until: Optional[datetime] = None) -> Statistics:
@@ -254,4 +334,6 @@ def statistics(sessions: sessionmaker, since: datetime, until: Optional[datetime
         expired=sum(1 for r in rows if r.status == "expired"),
         average_minutes=round(sum(durations) / len(durations), 1) if durations else None,
         callbacks=callbacks,
+        helped_yes=sum(1 for r in rows if r.helped == HELPED_YES),
+        helped_no=sum(1 for r in rows if r.helped == HELPED_NO),
     )

@@ -17,6 +17,8 @@ EXPIRED = ("Leider hat gerade niemand vom Landespräventionsrat Zeit. Ich bin wi
 THREAD_ENDED = "Gespräch beendet. Der Bot antwortet wieder."
 THREAD_EXPIRED = "Niemand hat rechtzeitig geantwortet. Die Anfrage ist geschlossen; der Bot antwortet wieder."
 THREAD_ALREADY_ENDED = "Dieses Gespräch ist bereits beendet. Ihre Nachricht wurde nicht zugestellt."
+THREAD_NOT_STAFF = ("Nur Mitarbeitende des LPR können in diesem Gespräch antworten oder es beenden. "
+                    "Ihre Nachricht wurde nicht zugestellt.")
 CHANNELS = {"socketio": "Website-Chat", "rest": "REST", "telegram": "Telegram", "matrix": "Matrix"}
 
 

@@ -33,8 +33,10 @@ from nio import (
     AsyncClientConfig,
     JoinError,
     LoginResponse,
+    RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessageText,
+    RoomRedactResponse,
     RoomSendError,
     SyncError,
     SyncResponse,
@@ -43,7 +45,7 @@ from nio import (
 
 from bot.channels.formatting import markdown_to_html, markdown_to_plain
 from bot.matrix_bridge import health
-from bot.matrix_bridge.handover import HandoverRelay
+from bot.matrix_bridge.handover import HandoverRelay, StaffCheck, power_level_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +72,8 @@ class BridgeConfig:
     handover_room: str = ""
     database_url: str = ""
     handover_timeout_minutes: int = 5
+    # Who may answer and end handovers in the staff room (bot/matrix_bridge/handover.py).
+    handover_staff: StaffCheck = StaffCheck()
 
     @classmethod
     def from_env(cls, env: Optional[Dict[str, str]] = None) -> "BridgeConfig":
@@ -91,6 +95,8 @@ class BridgeConfig:
             database_url=env.get("DATABASE_URL")
             or f"sqlite:///{Path(env.get('ASSKOMM_VAR_DIR') or PROJECT_ROOT / 'var') / 'asskomm.db'}",
             handover_timeout_minutes=int(env.get("ASSKOMM_HANDOVER_TIMEOUT_MINUTES") or 5),
+            handover_staff=StaffCheck.parse(env.get("ASSKOMM_HANDOVER_STAFF", ""),
+                                            env.get("ASSKOMM_HANDOVER_STAFF_POWER_LEVEL", "")),
         )
 
 
@@ -158,7 +164,9 @@ class MatrixBridge:
         self.relay: Optional[HandoverRelay] = None
         if config.handover_room:
             self.relay = HandoverRelay(config.handover_room, config.database_url,
-                                       timedelta(minutes=config.handover_timeout_minutes), self.send)
+                                       timedelta(minutes=config.handover_timeout_minutes), self.send,
+                                       staff=config.handover_staff, power_level=self.power_level,
+                                       redact=self.redact)
 
     # state kept between starts: the login (no new device per start) and the sync token
     @property
@@ -247,7 +255,8 @@ class MatrixBridge:
                         and not _is_edit(event):
                     if room_id == self.config.handover_room:
                         if self.relay is not None:
-                            await self.relay.on_staff_message(event.sender, event.source.get("content") or {})
+                            await self.relay.on_staff_message(event.sender, event.source.get("content") or {},
+                                                              event.event_id)
                         continue  # the staff room is never answered by the bot
                     self.dispatch(room_id, event.sender, event.body or "")
 
@@ -304,6 +313,36 @@ class MatrixBridge:
                 log.warning("Matrix: Senden in %s fehlgeschlagen: %s", room_id, error)
             await asyncio.sleep(1 + attempt * 2)
         return None
+
+    async def power_level(self, room_id: str, user_id: str) -> Optional[int]:
+        """The user's power level in the room as the server has it now; None when unreadable.
+        The whole state, not only m.room.power_levels: in room version 12 the creators are not
+        listed there."""
+        response = await self.client.room_get_state(room_id)
+        if not isinstance(response, RoomGetStateResponse):
+            log.warning("Matrix: Berechtigungen in %s nicht lesbar: %s", room_id, getattr(response, "message", response))
+            return None
+        try:
+            return power_level_of(response.events, user_id)
+        except (TypeError, ValueError):
+            return None
+
+    async def redact(self, room_id: str, event_id: str) -> str:
+        """"done" when the event is redacted or never can be (gone, not allowed), else "retry"."""
+        try:
+            result = await self.client.room_redact(room_id, event_id, reason="Gespräch gelöscht (Datenschutz)")
+        except Exception as error:  # noqa: BLE001 - server unreachable: next round
+            log.warning("Matrix: Entfernen von %s fehlgeschlagen: %s", event_id, error)
+            return "retry"
+        if isinstance(result, RoomRedactResponse):
+            return "done"
+        if result.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_INVALID_PARAM"):
+            # e.g. a staff reply while the bot may not redact others' messages (SECURITY.md)
+            log.warning("Matrix: %s in %s kann nicht entfernt werden: %s %s", event_id, room_id,
+                        result.status_code, result.message)
+            return "done"
+        log.warning("Matrix: Entfernen von %s fehlgeschlagen: %s %s", event_id, result.status_code, result.message)
+        return "retry"
 
     # --- main loop ---
     async def run(self) -> None:

@@ -42,5 +42,6 @@ def _body(reference: str, now: datetime) -> str:
         "gelöscht werden (Art. 17 DSGVO). Das Gespräch im Chat ist bereits gelöscht. Die Anfrage selbst",
         "und diese E-Mail liegen beim Landespräventionsrat: Bitte prüfen Sie die Löschung, löschen Sie die",
         "Anfrage gegebenenfalls (python -m bot.admin anfragen-loeschen " + reference + ") und antworten Sie",
-        "der Person an die E-Mail-Adresse aus der Anfrage (Frist: ein Monat, Art. 12 Abs. 3 DSGVO).",
+        "der Person über die E-Mail-Adresse oder Telefonnummer aus der Anfrage (Frist: ein Monat,",
+        "Art. 12 Abs. 3 DSGVO).",
     ])
