@@ -6,7 +6,9 @@ from tests.conftest import ROOT
 
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
 # Floors, a little under what bench/RESULTS.md records, so that a real regression fails.
-MIN_ACCURACY = 0.89
+# Accuracy 0.88 since the third session of issue 10: 19 harder messages were added (650 in all);
+# main's model of that day scored 0.883 on them (0.900 on the 631 before), the merged one 0.885.
+MIN_ACCURACY = 0.88
 MIN_MACRO_F1 = 0.91
 
 
