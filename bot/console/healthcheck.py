@@ -5,9 +5,9 @@ can serve staff."""
 from __future__ import annotations
 
 import sys
-import urllib.request
 
 from bot.config import get_settings
+from bot.deployment.healthcheck import answers
 
 LOGIN_PATH = "/anmelden"
 
@@ -21,13 +21,7 @@ def login_url() -> str:
 
 
 def main() -> int:
-    url = login_url()
-    try:
-        with urllib.request.urlopen(url, timeout=4) as response:
-            return 0 if response.status == 200 else 1
-    except OSError as error:
-        print(f"{url}: {error}", file=sys.stderr)
-        return 1
+    return answers(login_url())
 
 
 if __name__ == "__main__":
