@@ -36,11 +36,11 @@ help:
 	@echo "make image  - Container-Images bauen: Bot, Matrix-Brücke, Konsole (podman; IMAGE=…, IMAGE_BRIDGE=…, IMAGE_CONSOLE=…, BASE_IMAGE=…)"
 	@echo "make clean  - .venv, Modelle und var/ löschen"
 
-$(INSTALLED): requirements.txt scripts/find-python310.sh
+$(INSTALLED): requirements.txt requirements-test.txt scripts/find-python310.sh
 	@py=$$(scripts/find-python310.sh) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "Lege .venv mit $$py an ..."; $$py -m venv $(VENV) || exit 1; fi
-	@echo "Installiere Abhängigkeiten aus requirements.txt (beim ersten Mal einige Minuten) ..."
-	@$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
+	@echo "Installiere Abhängigkeiten aus requirements.txt und requirements-test.txt (beim ersten Mal einige Minuten) ..."
+	@$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt -r requirements-test.txt
 	@touch $@
 
 $(MATRIX_INSTALLED): requirements-matrix.txt scripts/find-python310.sh
@@ -161,12 +161,18 @@ check: $(INSTALLED) $(CHECK_INSTALLED)
 	@$(CHECK_VENV)/bin/ruff check .
 	@$(PY) -m pytest -q -m "not integration"
 
-# Regenerate the full lock from requirements.in in a throwaway environment.
+# Regenerate the runtime lock (requirements.in) and the test tools' lock (requirements-test.in)
+# in a throwaway environment.
 lock:
 	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \
 	$$py -m venv $$tmp && $$tmp/bin/pip install -q -r requirements.in && \
-	{ echo "# Full lock of requirements.in, made by \`make lock\` (pip freeze on Python 3.10). Edit requirements.in, not this file."; \
-	  $$tmp/bin/pip freeze; } > requirements.txt; rm -rf $$tmp
+	{ echo "# Runtime lock of requirements.in, made by \`make lock\` (pip freeze on Python 3.10). Edit requirements.in, not this file."; \
+	  echo "# The container image installs this file only; the test tools are in requirements-test.txt."; \
+	  $$tmp/bin/pip freeze; } > requirements.txt && \
+	$$tmp/bin/pip freeze > $$tmp/runtime.txt && $$tmp/bin/pip install -q -r requirements-test.in && \
+	{ echo "# Test tools on top of requirements.txt (requirements-test.in), made by \`make lock\`: what a pip freeze adds"; \
+	  echo "# to the runtime lock. Installed into .venv by \`make install\`, never into the container image."; \
+	  $$tmp/bin/pip freeze | grep -vxFf $$tmp/runtime.txt; } > requirements-test.txt; rm -rf $$tmp
 
 lock-matrix:
 	@py=$$(scripts/find-python310.sh) || exit 1; tmp=$$(mktemp -d); \

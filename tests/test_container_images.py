@@ -64,6 +64,18 @@ def test_image_runs_as_a_fixed_user_without_compilers_or_caches(image):
     assert set(out[1:]) == {*models, "spacy"}, f"Compiler, Caches oder fremde Dateien im Image: {out}"
 
 
+def test_image_carries_no_test_tools(image):
+    """The image installs requirements.txt only: pytest, hypothesis, playwright and aiosmtpd
+    (requirements-test.txt) are not in it, while Rasa and the action server are."""
+    script = ("for m in rasa rasa_sdk pytest hypothesis playwright aiosmtpd; do "
+              "python -c \"import importlib.util,sys; sys.exit(importlib.util.find_spec('$m') is None)\" "
+              "&& echo \"$m=ja\" || echo \"$m=nein\"; done")
+    out = dict(line.split("=") for line in
+               podman("run", "--rm", "--network", "none", image, "sh", "-c", script).stdout.split())
+    assert out == {"rasa": "ja", "rasa_sdk": "ja", "pytest": "nein", "hypothesis": "nein",
+                   "playwright": "nein", "aiosmtpd": "nein"}, out
+
+
 def say(sender: str, message: str) -> str:
     request = urllib.request.Request(f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook",
                                      data=json.dumps({"sender": sender, "message": message}).encode())

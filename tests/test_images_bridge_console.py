@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.deployment import kube_play
 from tests.conftest import _throwaway_postgres, free_port, service_missing
@@ -180,6 +181,29 @@ def test_bridge_without_homeserver_keeps_trying_and_reports_it(bridge_image):
         podman("rm", "--force", "--time", "5", container, check=False)
 
 
+def memory_bytes(mem_usage: str) -> float:
+    """podman stats' "45.2MB / 25.1GB" (decimal units) → bytes used."""
+    value, unit = re.match(r"\s*([\d.]+)\s*([kMG]?B)", mem_usage).groups()
+    return float(value) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+
+
+def manifest_memory_request(path: Path, container: str) -> int:
+    """The memory request of one container of a Deployment, "128Mi" → bytes."""
+    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        if document and document.get("kind") == "Deployment":
+            for spec in document["spec"]["template"]["spec"]["containers"]:
+                if spec["name"] == container:
+                    number, unit = re.fullmatch(r"(\d+)(Ki|Mi|Gi)", spec["resources"]["requests"]["memory"]).groups()
+                    return int(number) * {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}[unit]
+    raise AssertionError(f"kein Container {container} in {path}")
+
+
+def test_memory_units_are_read_as_podman_and_kubernetes_write_them():
+    assert memory_bytes("45.21MB / 25.1GB") == pytest.approx(45.21e6)
+    assert memory_bytes("812kB / 1GB") == 812e3
+    assert manifest_memory_request(ROOT / "deploy" / "kubernetes" / "60-matrix-bridge.yaml", "bridge") > 0
+
+
 def test_bridge_plays_from_the_manifest_and_answers_in_a_room(bridge_image, synapse, tmp_path):  # noqa: F811
     base, account = synapse
     bot = account("asskomm-image", "bild-passwort-1")
@@ -202,6 +226,11 @@ def test_bridge_plays_from_the_manifest_and_answers_in_a_room(bridge_image, syna
         # its state is in the claim's volume (a restarted pod keeps its login and sync token)
         files = podman("exec", container, "ls", "/app/var/matrix").stdout.split()
         assert {"session.json", "status.json"} <= set(files), files
+        # The manifest's memory request is what the scheduler reserves: the running bridge
+        # must fit in it, or a full node would place it where it is killed.
+        used = memory_bytes(podman("stats", "--no-stream", "--format", "{{.MemUsage}}", container).stdout)
+        requested = manifest_memory_request(ROOT / "deploy" / "kubernetes" / "60-matrix-bridge.yaml", "bridge")
+        assert used < requested, f"Brücke braucht {used / 2**20:.0f} MiB, angefordert {requested / 2**20:.0f} MiB"
     finally:
         podman("pod", "rm", "--force", "--time", "10", "asskomm-matrix-bridge-pod-0", check=False)
         podman("volume", "rm", "--force", claim, check=False)
