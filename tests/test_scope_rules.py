@@ -113,6 +113,26 @@ def test_a_named_topic_stays_out_of_scope_when_the_nlu_is_sure(kb):
     assert decision.kind is Kind.OUT_OF_SCOPE
 
 
+@pytest.mark.parametrize("text, expected", [
+    # no topic keyword, only the subject itself: what ASSKomm is and its funding are offered
+    ("Gibt es vom Innenministerium Geld für ein Gewaltpräventionsprojekt an unseren Schulen?", ["asskomm", "funding"]),
+    ("suchtpraevention im jugendclub?", ["asskomm", "funding"]),
+    ("nu, mir ham in unserm dorf jede woche graffiti an dr bushaltestelle, gibts da was vom land dagegen?",
+     ["asskomm", "funding"]),
+    # a named topic (fördern) with prevention: that topic, even though the NLU is sure
+    ("Vermüllung am Bahnhof – kann man dagegen ein Präventionsprojekt fördern lassen?", ["funding"]),
+])
+def test_prevention_is_never_out_of_scope_however_sure_the_nlu_is(kb, text, expected):
+    decision = decide(text, ranking(("out_of_scope", 0.99)), kb)
+    assert decision.kind is Kind.CLARIFY
+    assert [kb.entries[entry_id].topic for entry_id in decision.entry_ids] == expected
+
+
+def test_a_damage_report_for_the_police_stays_out_of_scope(kb):
+    decision = decide("Wo zeige ich eine Sachbeschädigung an, die letzte Woche war?", ranking(("out_of_scope", 0.97)), kb)
+    assert decision.kind is Kind.OUT_OF_SCOPE
+
+
 def test_a_real_second_guess_is_offered(kb):
     decision = decide("wie läuft das mit der gruppe vor ort", ranking(("out_of_scope", 0.5), ("ask_prevention_council", 0.3),
                                                                     ("greet", 0.15), ("ask_study", 0.01)), kb)

@@ -6,7 +6,7 @@ In order:
    where only the NLU's ranking hints at an emergency, one line with 110/112 precedes the answer;
 2. a typed command ("/hilfe", "/stop", "/foo") → what the command asks for, or that it is unknown;
 3. a question about ASSKomm from another Land → ASSKomm is Saxony's programme;
-4. a message that names a topic the bot knows, or whose second guess is an answerable question
+4. a message that names a topic the bot knows (one that speaks of prevention always does), or whose second guess is an answerable question
    with real confidence, or a follow-up ("und die Wand selber?") to the answer just given →
    ask back with the likely answers as buttons;
 5. only then the out-of-scope answer.
@@ -29,6 +29,16 @@ ON_TOPIC_CONFIDENCE = 0.20
 # A message that names a topic ("Förderung für Solaranlagen", "Studienplatz Medizin") is still
 # out of scope when the NLU, trained on such examples, is this sure of it.
 CONFIDENT_OUT_OF_SCOPE = 0.90
+# Prevention is the programme's whole subject: a message that speaks of it ("Geld für ein
+# Gewaltpräventionsprojekt", "ein Präventionsprojekt gegen Vermüllung fördern lassen") is never
+# out of scope, however sure the NLU is; nor is one that names a typical theme of the funding
+# (knowledge/funding.yml: Graffiti, Vermüllung, Extremismus, Drogenmissbrauch, Kriminalität).
+# Compounds count, so the words are searched inside words. Not "Sachbeschädigung": "wo zeige
+# ich eine Sachbeschädigung an" is for the police, and the out-of-scope answer names it.
+_PREVENTION = re.compile(r"pr(ä|ae|a)vention|kriminal|graffiti|vandal|verm(ü|ue|u)ll|extremis|drogen",
+                         re.IGNORECASE)
+# What a prevention message without a named topic is offered: what ASSKomm is, and its funding.
+PREVENTION_TOPICS = ("asskomm", "funding")
 # For a follow-up to the answer just given, a weaker guess within that topic is enough.
 FOLLOW_UP_CONFIDENCE = 0.02
 MAX_CHOICES = 3
@@ -112,7 +122,11 @@ def decide(text: str | None, ranking: list[dict], kb: KnowledgeBase, current_ent
     if command:
         return Decision(Kind.COMMAND, command=command)
     possible = may_be_emergency(ranking)
-    named = kb.topics_named(text) if _confidence(ranking, "out_of_scope") < CONFIDENT_OUT_OF_SCOPE else set()
+    prevention = bool(_PREVENTION.search(text))
+    named = kb.topics_named(text) \
+        if prevention or _confidence(ranking, "out_of_scope") < CONFIDENT_OUT_OF_SCOPE else set()
+    if prevention and not named:
+        named = {topic for topic in PREVENTION_TOPICS if topic in kb.topics}
     land = other_land_named(text)
     if land and (named or _best_answerable(ranking, kb)):
         return Decision(Kind.OUTSIDE_SAXONY, land=land, possible_emergency=possible)
@@ -134,7 +148,7 @@ def on_topic_choices(text: str, ranking: list[dict], kb: KnowledgeBase, named: s
             choices.append(entry_id)
 
     # 1. The topics the message names: the best-ranked answer within them, else their overview.
-    for topic in sorted(named, key=lambda t: _topic_rank(t, ranked)):
+    for topic in sorted(named, key=lambda t: (_topic_rank(t, ranked), t)):  # ties by id: the same order every run
         in_topic = [entry for entry, _ in ranked if entry.topic == topic]
         add(in_topic[0].id if in_topic else _overview(kb, topic))
     # 2. A follow-up to the answer just given: answers within that topic.
