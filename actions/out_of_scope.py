@@ -50,7 +50,7 @@ async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tra
         return await answer_command(command, dispatcher, tracker, domain)
     if other_land_named(text) is not None:  # "Gera in Thüringen …" the NLU could not place
         return await ActionOutsideSaxony().run(dispatcher, tracker, domain)
-    if may_be_emergency(tracker.latest_message.get("intent_ranking") or []):
+    if may_be_emergency(tracker.latest_message.get("intent_ranking") or [], text):
         dispatcher.utter_message(response="utter_emergency")  # "Bei Gefahr …": fits as a preface
     return None
 
