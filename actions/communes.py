@@ -12,7 +12,8 @@ from bot.communes import answers, dialogue
 from bot.communes.matching import find_landkreis
 from bot.communes.programme import shared_programme_facts
 from bot.communes.service import shared_repository
-from bot.knowledge import Reply
+from bot.conversation.followups import Resolution, resolve
+from bot.knowledge import Reply, shared_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,19 @@ def typed_choice(tracker: Tracker) -> str | None:
                                          offered)
 
 
+def commune_in_play(tracker: Tracker) -> bool:
+    """A commune or Landkreis is named in the message or offered just before, or a commune is
+    what the conversation is about."""
+    if entity(tracker, "commune_ags") or entity(tracker, "landkreis") or offered_communes(tracker):
+        return True
+    if tracker.get_slot("current_topic") == "commune":
+        return True
+    text = tracker.latest_message.get("text") or ""
+    repository = shared_repository()
+    return repository.matcher().find_in_message(text) is not None or \
+        find_landkreis(text, repository.landkreise()) is not None
+
+
 class ActionAnswerCommune(Action):
     """Membership, joining date or basic facts of the commune the user names (or named before)."""
 
@@ -73,6 +87,13 @@ class ActionAnswerCommune(Action):
                                            tracker.get_slot("commune_last_question"))
         repository = shared_repository()
         text = tracker.latest_message.get("text") or ""
+        if ags is None and not commune_in_play(tracker):
+            # "und ab wann darf ich einreichen" after the funding deadline, read as a commune question
+            followup = resolve(shared_knowledge_base().get(), intent or "", text, tracker.get_slot("current_topic"))
+            if followup != Resolution():
+                from actions.faq import answer_resolution  # actions.faq imports this module
+
+                return await answer_resolution(dispatcher, tracker, domain, followup)
 
         if ags is None and not any(c.isalpha() for c in text):
             # "123", "...", "😀": no name to look for, and no question either

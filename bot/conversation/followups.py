@@ -21,6 +21,11 @@ COMMUNE_QUESTIONS = {"when": "since", "what": "membership", "who": "membership",
 # A follow-up about a commune that is not a commune question ("Was kostet das?" after "Ist
 # Werdau dabei?") is about joining.
 AFTER_COMMUNE_TOPIC = "joining"
+# A commune question's intent on a follow-up that names no commune, while the conversation is
+# about another topic, asks this aspect of that topic: "und ab wann darf ich einreichen" after
+# the funding deadline (ask_commune_since) is when funding applications may be sent, not the
+# joining date of a commune called "einreichen" (persona trial 2026-11-30).
+COMMUNE_INTENT_ASPECTS = {"ask_commune_since": "when", "ask_commune_membership": "who"}
 # Aspects with one general answer when the current topic has none of its own
 # ("Gibt es dafür Geld?" after the coaching: the funding answer).
 GENERAL_ENTRIES = {"funding": "funding", "contact": "contact"}
@@ -73,6 +78,9 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
     """Which answer a knowledge question gets in the current context."""
     entry = kb.entry_for_intent(intent)
     if entry is None:
+        aspect = COMMUNE_INTENT_ASPECTS.get(intent)
+        if aspect and current_topic not in (None, COMMUNE_TOPIC) and is_followup(kb, text):
+            return resolve_followup(kb, aspect, current_topic)
         return Resolution()
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
         # "Was kostet das?" (the NLU: the cost of joining) while the study was discussed
