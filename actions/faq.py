@@ -46,9 +46,17 @@ async def answer_resolution(dispatcher: CollectingDispatcher, tracker: Tracker, 
         tracker.slots["commune_question"] = resolution.commune_question
         return await ActionAnswerCommune().run(dispatcher, tracker, domain)
     if resolution.unanswered_topic:
+        title = kb.topics[resolution.unanswered_topic].title
+        steps = kb.entry_for(resolution.unanswered_topic, "how")
+        if resolution.unanswered_aspect == "duration" and steps is not None and steps.intent:
+            # "wie lange dauert das bis man drin ist": no duration in the sources, but the steps
+            # are known; what they say, then whom to ask.
+            dispatcher.utter_message(response="utter_no_duration_on_topic", topic=title)
+            events = utter_entry(dispatcher, steps.id, tracker)
+            utter_entry(dispatcher, "contact", tracker)
+            return events  # the conversation stays with the steps, not the contact
         # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
-        dispatcher.utter_message(response="utter_no_answer_on_topic",
-                                 topic=kb.topics[resolution.unanswered_topic].title)
+        dispatcher.utter_message(response="utter_no_answer_on_topic", topic=title)
         return utter_entry(dispatcher, "contact", tracker)
     return utter_entry(dispatcher, resolution.entry_id, tracker)
 

@@ -10,7 +10,7 @@ written in the knowledge entries themselves (`topic`, `aspects`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from bot.knowledge.store import KnowledgeBase
@@ -47,6 +47,7 @@ class Resolution:
     entry_id: Optional[str] = None  # answer from this knowledge entry
     commune_question: Optional[str] = None  # answer this question about the current commune
     unanswered_topic: Optional[str] = None  # the sources say nothing on this aspect of the topic
+    unanswered_aspect: Optional[str] = field(default=None, compare=False)  # which aspect that is
 
 
 def is_followup(kb: KnowledgeBase, text: str) -> bool:
@@ -70,8 +71,22 @@ def resolve_followup(kb: KnowledgeBase, aspect: str, current_topic: str) -> Reso
     if entry is None and aspect in GENERAL_ENTRIES:
         return Resolution(entry_id=GENERAL_ENTRIES[aspect])
     if entry is None:
-        return Resolution(unanswered_topic=topic)
+        return Resolution(unanswered_topic=topic, unanswered_aspect=aspect)
     return Resolution(entry_id=entry.id)
+
+
+# Being "in" is joining, whatever the NLU makes of the rest: "wie lang dauert das bis man drin
+# ist" got the study's duration (persona trial 2026-11-30), "was kostet es, bis wir dabei sind".
+JOINING_TOPIC = "joining"
+_BEING_IN = re.compile(
+    r"\b(?:bis|wenn|ehe|bevor|damit|um)\s+(?:man|wir|ich|die\s+kommune|die\s+gemeinde|die\s+stadt|"
+    r"unsere\s+(?:gemeinde|stadt|kommune))\s+(?:\w+\s+){0,2}(?:drin|dabei|mitglied|aufgenommen)\b",
+    re.IGNORECASE)
+
+
+def implied_topic(text: str) -> Optional[str]:
+    """The topic a message means without naming it ("bis man drin ist": joining), or None."""
+    return JOINING_TOPIC if _BEING_IN.search(text or "") else None
 
 
 def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[str]) -> Resolution:
@@ -82,6 +97,10 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
         if aspect and current_topic not in (None, COMMUNE_TOPIC) and is_followup(kb, text):
             return resolve_followup(kb, aspect, current_topic)
         return Resolution()
+    implied = implied_topic(text)
+    if implied and implied != entry.topic and entry.aspects and entry.topic not in kb.topics_named(text):
+        answers = [resolve_followup(kb, aspect, implied) for aspect in entry.aspects]
+        return next((a for a in answers if a.entry_id), answers[0])
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
         # "Was kostet das?" (the NLU: the cost of joining) while the study was discussed
         answers = [resolve_followup(kb, aspect, current_topic) for aspect in entry.aspects]
