@@ -78,6 +78,9 @@ class ActionAnswerCommune(Action):
         return "action_answer_commune"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if entity(tracker, "commune_ags") is None and \
+                (events := await _pointing_back(dispatcher, tracker, domain)) is not None:
+            return events  # "welche denn" after the communes of a Landkreis
         intent = asked_intent(tracker)
         ags = entity(tracker, "commune_ags") or typed_choice(tracker)
         if ags is not None and entity(tracker, "commune_ags") is None:
@@ -134,6 +137,9 @@ class ActionAnswerDistrict(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events
+        if entity(tracker, "landkreis") is None and \
+                (events := await _pointing_back(dispatcher, tracker, domain)) is not None:
+            return events
         repository = shared_repository()
         landkreise = repository.landkreise()
         landkreis = entity(tracker, "landkreis")
@@ -148,10 +154,22 @@ class ActionAnswerDistrict(Action):
                 return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_last_question", "membership")]
             send(dispatcher, answers.which_landkreis_reply(landkreise))
             return []
-        members = repository.members_in(landkreis)
-        total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
-        send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
-        return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
+        return answer_district(dispatcher, landkreis)
+
+
+def answer_district(dispatcher: CollectingDispatcher, landkreis: str) -> list[dict[str, Any]]:
+    """The communes of a Landkreis that take part, as far as the sources say."""
+    repository = shared_repository()
+    members = repository.members_in(landkreis)
+    total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
+    send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
+    return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
+
+
+async def _pointing_back(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:
+    from actions.pointing_back import answer_pointing_back  # it imports this module
+
+    return await answer_pointing_back(dispatcher, tracker, domain)
 
 
 async def answer_typed_choice(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:

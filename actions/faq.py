@@ -68,6 +68,10 @@ class ActionAnswerFromKnowledge(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events  # "die in der Oberlausitz" after "Welche meinen Sie?"
+        from actions.pointing_back import answer_pointing_back  # it imports this module
+
+        if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
+            return events  # "welche denn" after a list, "und 2022?" after the budget
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = shared_knowledge_base().get()
         text = tracker.latest_message.get("text") or ""
