@@ -116,3 +116,12 @@ def test_being_in_means_joining_whatever_the_intent_and_the_topic(kb, intent, te
 def test_a_question_naming_the_study_keeps_its_own_topic(kb):
     assert resolve(kb, "ask_study_duration", "wie lange dauert das studium bis man drin ist", None) == Resolution(
         entry_id="study_duration")
+
+
+def test_the_question_word_of_a_follow_up_picks_the_entry_within_the_topic(kb):
+    # persona trial 2026-11-30, after the funding deadline: read as who may apply
+    assert resolve(kb, "ask_funding_eligibility", "und ab wann darf ich einreichen", "funding") == Resolution(
+        entry_id="funding_deadline")
+    # a question of its own (long, or naming its topic) keeps the NLU's entry
+    assert resolve(kb, "ask_funding_eligibility", "Wer darf ab wann einen Förderantrag stellen?", "funding") == \
+        Resolution(entry_id="funding_eligibility")

@@ -84,6 +84,22 @@ _BEING_IN = re.compile(
     re.IGNORECASE)
 
 
+# The question word of a follow-up names the aspect it asks, whatever entry the NLU chose within
+# the topic: "und ab wann darf ich einreichen" after the deadline was read as who may apply.
+_ASPECT_WORDS = {
+    "when": re.compile(r"\b(?:ab|bis|seit)\s+wann\b|^\W*(?:und\s+|aber\s+)?wann\b", re.IGNORECASE),
+    "duration": re.compile(r"\bwie\s+lange?\b", re.IGNORECASE),
+    "cost": re.compile(r"\bwas\s+kostet\b|\bwie\s+teuer\b", re.IGNORECASE),
+    "count": re.compile(r"\bwie\s*viele\b", re.IGNORECASE),
+}
+
+
+def asked_aspect(text: str) -> Optional[str]:
+    """The one aspect the question words of a message ask, or None (none or several)."""
+    asked = [aspect for aspect, words in _ASPECT_WORDS.items() if words.search(text or "")]
+    return asked[0] if len(asked) == 1 else None
+
+
 def implied_topic(text: str) -> Optional[str]:
     """The topic a message means without naming it ("bis man drin ist": joining), or None."""
     return JOINING_TOPIC if _BEING_IN.search(text or "") else None
@@ -101,6 +117,9 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
     if implied and implied != entry.topic and entry.aspects and entry.topic not in kb.topics_named(text):
         answers = [resolve_followup(kb, aspect, implied) for aspect in entry.aspects]
         return next((a for a in answers if a.entry_id), answers[0])
+    aspect = asked_aspect(text) if current_topic == entry.topic else None
+    if aspect and aspect not in entry.aspects and kb.entry_for(current_topic, aspect) and is_followup(kb, text):
+        return Resolution(entry_id=kb.entry_for(current_topic, aspect).id)
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
         # "Was kostet das?" (the NLU: the cost of joining) while the study was discussed
         answers = [resolve_followup(kb, aspect, current_topic) for aspect in entry.aspects]

@@ -19,11 +19,12 @@ from typing import Optional
 
 from bot.knowledge.model import Entry
 
-# "welche denn", "und welche?", "welche waren das", "wer denn", "welche kommunen genau",
-# "nennen Sie die mal": the whole message asks for the items, nothing else.
+# "welche denn", "und welche?", "welche waren das", "welche kommunen genau", "nennen Sie die
+# mal": the whole message asks for the items, nothing else. Not "wer denn?": after "Wer steht
+# dahinter?" that asks the person, and the usual follow-up rule answers it.
 _WHICH = re.compile(
     r"^\W*(?:(?:und|ja|aha|ok|okay|na|achso|ach\s+so|hm+|aber)\W+)*"
-    r"(?:welche|welcher|wer|wen|was\s+für\s+welche|nenn(?:en)?(?:\s+sie)?(?:\s+mir)?)"
+    r"(?:welche|welcher|was\s+für\s+welche|nenn(?:en)?(?:\s+sie)?(?:\s+mir)?)"
     r"(?:\s+(?:denn|genau|sind|waren|war|ist|es|das|die|davon|alle|so|eigentlich|jetzt|noch|dann|konkret|mal|"
     r"bitte|zum\s+beispiel|z\.?\s?b\.?|kommunen|orte|städte|staedte|gemeinden|themen|felder|handlungsfelder|"
     r"fachtage|termine|projekte|leute|personen|namen|beispiele))*\s*[?!.]*\s*$",
