@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.communes import answers, dialogue
 from bot.communes.matching import find_landkreis
+from bot.communes.names import fold
 from bot.communes.programme import shared_programme_facts
 from bot.communes.service import shared_repository
 from bot.conversation.followups import Resolution, resolve
@@ -67,8 +68,11 @@ def commune_in_play(tracker: Tracker) -> bool:
         return True
     text = tracker.latest_message.get("text") or ""
     repository = shared_repository()
-    return repository.matcher().find_in_message(text) is not None or \
-        find_landkreis(text, repository.landkreise()) is not None
+    if repository.matcher().find_in_message(text) is not None or find_landkreis(text, repository.landkreise()):
+        return True
+    # "und seit wann sind die dabei?": points back to the commune named before
+    return bool(tracker.get_slot("commune_ags")) and dialogue.refers_back(
+        text, lambda word: word in fold(repository.matcher().candidate_words(text)).split())
 
 
 class ActionAnswerCommune(Action):

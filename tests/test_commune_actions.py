@@ -434,3 +434,16 @@ def test_clarify_still_sends_an_unsure_question_naming_a_commune_to_the_commune_
                                           {"name": "ask_commune_since", "confidence": 0.35}]
     messages, slots = run(ActionClarify(), t)
     assert "11.01.2022" in messages[0]["text"] and slots["commune_ags"] == WERDAU
+
+
+def test_a_membership_question_naming_no_commune_keeps_the_commune_named_before():
+    # persona trial: "sind wir eigentlich schon dabei?" after the joining cost, Stützengrün named before
+    messages, slots = ask("sind wir eigentlich schon dabei?", "ask_commune_membership",
+                          slots={"current_topic": "joining", "commune_ags": WERDAU})
+    assert "Werdau" in messages[0]["text"]
+
+
+def test_a_since_question_pointing_back_to_the_commune_named_before_stays_a_commune_question():
+    messages, slots = ask("und seit wann sind die dabei?", "ask_commune_since",
+                          slots={"current_topic": "asskomm", "commune_ags": WERDAU})
+    assert "Werdau" in messages[0]["text"] and "11.01.2022" in messages[0]["text"]

@@ -25,7 +25,10 @@ AFTER_COMMUNE_TOPIC = "joining"
 # about another topic, asks this aspect of that topic: "und ab wann darf ich einreichen" after
 # the funding deadline (ask_commune_since) is when funding applications may be sent, not the
 # joining date of a commune called "einreichen" (persona trial 2026-11-30).
-COMMUNE_INTENT_ASPECTS = {"ask_commune_since": "when", "ask_commune_membership": "who"}
+# Only where the topic has an answer for it: "und seit wann sind die dabei?" after the joining
+# steps still means the commune named before. "sind wir eigentlich schon dabei?" is always a
+# commune question.
+COMMUNE_INTENT_ASPECTS = {"ask_commune_since": "when"}
 # Aspects with one general answer when the current topic has none of its own
 # ("Gibt es dafür Geld?" after the coaching: the funding answer).
 GENERAL_ENTRIES = {"funding": "funding", "contact": "contact"}
@@ -110,7 +113,8 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
     entry = kb.entry_for_intent(intent)
     if entry is None:
         aspect = COMMUNE_INTENT_ASPECTS.get(intent)
-        if aspect and current_topic not in (None, COMMUNE_TOPIC) and is_followup(kb, text):
+        if aspect and current_topic not in (None, COMMUNE_TOPIC) and kb.entry_for(current_topic, aspect) \
+                and is_followup(kb, text):
             return resolve_followup(kb, aspect, current_topic)
         return Resolution()
     implied = implied_topic(text)
