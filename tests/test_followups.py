@@ -122,6 +122,9 @@ def test_the_question_word_of_a_follow_up_picks_the_entry_within_the_topic(kb):
     # persona trial 2026-11-30, after the funding deadline: read as who may apply
     assert resolve(kb, "ask_funding_eligibility", "und ab wann darf ich einreichen", "funding") == Resolution(
         entry_id="funding_deadline")
+    # an entry that answers no aspect of its topic is no mistaken aspect: the history of the count
+    assert resolve(kb, "ask_member_history", "und wie viele waren es 2023", "asskomm") == Resolution(
+        entry_id="member_history")
     # a question of its own (long, or naming its topic) keeps the NLU's entry
     assert resolve(kb, "ask_funding_eligibility", "Wer darf ab wann einen Förderantrag stellen?", "funding") == \
         Resolution(entry_id="funding_eligibility")

@@ -121,7 +121,9 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
     if implied and implied != entry.topic and entry.aspects and entry.topic not in kb.topics_named(text):
         answers = [resolve_followup(kb, aspect, implied) for aspect in entry.aspects]
         return next((a for a in answers if a.entry_id), answers[0])
-    aspect = asked_aspect(text) if current_topic == entry.topic else None
+    # only between entries that answer aspects: "und wie viele waren es 2023" is the history of the
+    # count (member_history, no aspect), not the latest count
+    aspect = asked_aspect(text) if current_topic == entry.topic and entry.aspects else None
     if aspect and aspect not in entry.aspects and kb.entry_for(current_topic, aspect) and is_followup(kb, text):
         return Resolution(entry_id=kb.entry_for(current_topic, aspect).id)
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
