@@ -49,7 +49,8 @@ def answer_of(entry_id: str) -> str:
     ("welche denn", PointingBack("which")), ("welche waren das", PointingBack("which")),
     ("und welche?", PointingBack("which")), ("Welche Kommunen genau?", PointingBack("which")),
     ("und 2022?", PointingBack("year", "2022")), ("was ist mit 2023", PointingBack("year", "2023")),
-    ("welche Förderung gibt es", None), ("Wer leitet das?", None), ("wer denn", None), ("Was war 2022 beim Fachtag los?", None),
+    ("welche Förderung gibt es", None), ("Wer leitet das?", None), ("wer denn", None),
+    ("und wie viele waren es 2023?", None), ("Was war 2022 beim Fachtag los?", None),
 ])
 def test_what_points_back(text, expected):
     assert pointing_back(text) == expected
