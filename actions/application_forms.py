@@ -22,6 +22,7 @@ from bot.applications.choices import OTHER, find_choice_in_text, handlungsfelder
 from bot.applications.corrections import (
     FREE_TEXT,
     corrected_amount,
+    implied_correction,
     read_corrections,
     refers_back,
     wants_to_leave,
@@ -167,7 +168,10 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         earlier = refers_back(text)
         if earlier is not None and requested:
             return self.take_earlier_value(requested, earlier, dispatcher, tracker, domain)
-        return self.apply_corrections(text, requested, dispatcher, tracker, domain)
+        events = self.apply_corrections(text, requested, dispatcher, tracker, domain)
+        if events is None:
+            events = self.apply_implied_correction(text, requested, dispatcher, tracker, domain)
+        return events
 
     def resume(self, text, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         """The answer to "Möchten Sie mit der Anfrage weitermachen?"."""
@@ -252,6 +256,22 @@ class ApplicationFormValidation(FormValidationAction, abc.ABC):
         elif requested:
             events.append(SlotSet(requested, None))
         return events
+
+    def apply_implied_correction(self, text, requested, dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
+        """'ok dann eben ab januar 2028' while the name is asked: a new period, not a name
+        (bot/applications/corrections.py, implied_correction); the name is asked again."""
+        filled = [s for s in form_slots(domain, self.form()) if tracker.get_slot(s) not in (None, "")]
+        correction = implied_correction(text, requested, filled,
+                                        {slot: self.parser(slot) for slot in filled if self.parser(slot)})
+        if correction is None:
+            return None
+        before = tracker.get_slot(correction.slot)
+        events = self.validated(correction.slot, correction.value, dispatcher, tracker, domain)
+        new = next((e["value"] for e in events if e.get("name") == correction.slot), None)
+        if new is not None and new != before:
+            dispatcher.utter_message(text=f"Ich habe geändert:\n- {LABELS[correction.slot]}: "
+                                          f"{displayed(correction.slot, new)} (vorher {displayed(correction.slot, before)})")
+        return [*events, SlotSet(requested, None)]
 
     def validated(self, slot, value, dispatcher, tracker, domain) -> list[dict[str, Any]]:
         """A value run through the slot's own validator, as SlotSet events."""

@@ -10,9 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.communes import answers, dialogue
 from bot.communes.matching import find_landkreis
+from bot.communes.names import fold
 from bot.communes.programme import shared_programme_facts
 from bot.communes.service import shared_repository
-from bot.knowledge import Reply
+from bot.conversation.followups import Resolution, resolve
+from bot.knowledge import Reply, shared_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,22 @@ def typed_choice(tracker: Tracker) -> str | None:
                                          offered)
 
 
+def commune_in_play(tracker: Tracker) -> bool:
+    """A commune or Landkreis is named in the message or offered just before, or a commune is
+    what the conversation is about."""
+    if entity(tracker, "commune_ags") or entity(tracker, "landkreis") or offered_communes(tracker):
+        return True
+    if tracker.get_slot("current_topic") == "commune":
+        return True
+    text = tracker.latest_message.get("text") or ""
+    repository = shared_repository()
+    if repository.matcher().find_in_message(text) is not None or find_landkreis(text, repository.landkreise()):
+        return True
+    # "und seit wann sind die dabei?": points back to the commune named before
+    return bool(tracker.get_slot("commune_ags")) and dialogue.refers_back(
+        text, lambda word: word in fold(repository.matcher().candidate_words(text)).split())
+
+
 class ActionAnswerCommune(Action):
     """Membership, joining date or basic facts of the commune the user names (or named before)."""
 
@@ -64,6 +82,9 @@ class ActionAnswerCommune(Action):
         return "action_answer_commune"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if entity(tracker, "commune_ags") is None and \
+                (events := await _pointing_back(dispatcher, tracker, domain)) is not None:
+            return events  # "welche denn" after the communes of a Landkreis
         intent = asked_intent(tracker)
         ags = entity(tracker, "commune_ags") or typed_choice(tracker)
         if ags is not None and entity(tracker, "commune_ags") is None:
@@ -73,6 +94,13 @@ class ActionAnswerCommune(Action):
                                            tracker.get_slot("commune_last_question"))
         repository = shared_repository()
         text = tracker.latest_message.get("text") or ""
+        if ags is None and not commune_in_play(tracker):
+            # "und ab wann darf ich einreichen" after the funding deadline, read as a commune question
+            followup = resolve(shared_knowledge_base().get(), intent or "", text, tracker.get_slot("current_topic"))
+            if followup != Resolution():
+                from actions.faq import answer_resolution  # actions.faq imports this module
+
+                return await answer_resolution(dispatcher, tracker, domain, followup)
 
         if ags is None and not any(c.isalpha() for c in text):
             # "123", "...", "😀": no name to look for, and no question either
@@ -113,6 +141,9 @@ class ActionAnswerDistrict(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events
+        if entity(tracker, "landkreis") is None and \
+                (events := await _pointing_back(dispatcher, tracker, domain)) is not None:
+            return events
         repository = shared_repository()
         landkreise = repository.landkreise()
         landkreis = entity(tracker, "landkreis")
@@ -127,10 +158,22 @@ class ActionAnswerDistrict(Action):
                 return [SlotSet("commune_ags", info.commune.ags), SlotSet("commune_last_question", "membership")]
             send(dispatcher, answers.which_landkreis_reply(landkreise))
             return []
-        members = repository.members_in(landkreis)
-        total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
-        send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
-        return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
+        return answer_district(dispatcher, landkreis)
+
+
+def answer_district(dispatcher: CollectingDispatcher, landkreis: str) -> list[dict[str, Any]]:
+    """The communes of a Landkreis that take part, as far as the sources say."""
+    repository = shared_repository()
+    members = repository.members_in(landkreis)
+    total = sum(1 for c in repository.matcher().communes.values() if c.landkreis == landkreis)
+    send(dispatcher, answers.district_reply(landkreis, members, total, shared_programme_facts().get()))
+    return [SlotSet("landkreis", landkreis), SlotSet("fallback_count", 0.0)]
+
+
+async def _pointing_back(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:
+    from actions.pointing_back import answer_pointing_back  # it imports this module
+
+    return await answer_pointing_back(dispatcher, tracker, domain)
 
 
 async def answer_typed_choice(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list | None:

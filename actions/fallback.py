@@ -7,9 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice
+from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice, commune_in_play
 from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import ActionOutOfScope, reply_before_clarifying, scope_decision
+from actions.pointing_back import answer_pointing_back
 from bot.conversation.followups import unsure_followup
 from bot.conversation.scope import unplaced_but_out_of_scope
 from bot.knowledge import KnowledgeBase, shared_knowledge_base
@@ -65,12 +66,17 @@ class ActionClarify(Action):
             return events
         if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events
+        if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
+            return events  # "welche waren das" after the model communes
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
-        if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE:
-            return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)
         # "und wie macht man das?" just below the threshold: the topic just discussed decides.
         followup = unsure_followup(shared_knowledge_base().get(), ranking, tracker.latest_message.get("text") or "",
                                    tracker.get_slot("current_topic"))
+        if ranking and ranking[0]["name"] in COMMUNE_ACTIONS and ranking[0]["confidence"] >= MIN_COMMUNE_CONFIDENCE \
+                and (followup is None or commune_in_play(tracker)):
+            # a commune question; not "und ab wann darf ich einreichen" after the funding deadline
+            # when no commune is named or discussed (then the follow-up is answered below)
+            return await COMMUNE_ACTIONS[ranking[0]["name"]]().run(dispatcher, tracker, domain)
         if followup is not None:
             return await answer_resolution(dispatcher, tracker, domain, followup)
         if unplaced_but_out_of_scope(ranking):

@@ -46,9 +46,17 @@ async def answer_resolution(dispatcher: CollectingDispatcher, tracker: Tracker, 
         tracker.slots["commune_question"] = resolution.commune_question
         return await ActionAnswerCommune().run(dispatcher, tracker, domain)
     if resolution.unanswered_topic:
+        title = kb.topics[resolution.unanswered_topic].title
+        steps = kb.entry_for(resolution.unanswered_topic, "how")
+        if resolution.unanswered_aspect == "duration" and steps is not None and steps.intent:
+            # "wie lange dauert das bis man drin ist": no duration in the sources, but the steps
+            # are known; what they say, then whom to ask.
+            dispatcher.utter_message(response="utter_no_duration_on_topic", topic=title)
+            events = utter_entry(dispatcher, steps.id, tracker)
+            utter_entry(dispatcher, "contact", tracker)
+            return events  # the conversation stays with the steps, not the contact
         # Honest rather than a near miss: the sources say nothing on this; the LPR may know.
-        dispatcher.utter_message(response="utter_no_answer_on_topic",
-                                 topic=kb.topics[resolution.unanswered_topic].title)
+        dispatcher.utter_message(response="utter_no_answer_on_topic", topic=title)
         return utter_entry(dispatcher, "contact", tracker)
     return utter_entry(dispatcher, resolution.entry_id, tracker)
 
@@ -60,6 +68,10 @@ class ActionAnswerFromKnowledge(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events  # "die in der Oberlausitz" after "Welche meinen Sie?"
+        from actions.pointing_back import answer_pointing_back  # it imports this module
+
+        if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
+            return events  # "welche denn" after a list, "und 2022?" after the budget
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = shared_knowledge_base().get()
         text = tracker.latest_message.get("text") or ""

@@ -50,7 +50,7 @@ async def reply_before_clarifying(dispatcher: CollectingDispatcher, tracker: Tra
         return await answer_command(command, dispatcher, tracker, domain)
     if other_land_named(text) is not None:  # "Gera in Thüringen …" the NLU could not place
         return await ActionOutsideSaxony().run(dispatcher, tracker, domain)
-    if may_be_emergency(tracker.latest_message.get("intent_ranking") or []):
+    if may_be_emergency(tracker.latest_message.get("intent_ranking") or [], text):
         dispatcher.utter_message(response="utter_emergency")  # "Bei Gefahr …": fits as a preface
     return None
 
@@ -76,6 +76,11 @@ class ActionOutOfScope(Action):
         if not looks_like_emergency(tracker.latest_message.get("text") or "") and (
                 events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
             return events  # "die im Vogtland" after "Welche meinen Sie?"
+        if not looks_like_emergency(tracker.latest_message.get("text") or ""):
+            from actions.pointing_back import answer_pointing_back  # it imports actions.faq
+
+            if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
+                return events  # "und 2022?" after the funding budget
         return await self.answer(scope_decision(tracker), dispatcher, tracker, domain)
 
     @staticmethod

@@ -68,8 +68,8 @@ def outcome(parse: dict, kb: KnowledgeBase, current_entry_id: str | None = None)
             return Kind.COMMAND.value
         if unplaced_but_out_of_scope(ranking):  # action_clarify lets the scope rule decide
             kind = decide(text, ranking, kb, current_entry_id, intent).kind.value
-            return f"{LINE_FIRST}{kind}" if may_be_emergency(ranking) else kind
-        return f"{LINE_FIRST}clarify" if may_be_emergency(ranking) else Kind.CLARIFY.value
+            return f"{LINE_FIRST}{kind}" if may_be_emergency(ranking, text) else kind
+        return f"{LINE_FIRST}clarify" if may_be_emergency(ranking, text) else Kind.CLARIFY.value
     return f"intent:{intent}"
 
 

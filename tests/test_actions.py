@@ -65,10 +65,19 @@ def test_a_follow_up_on_a_commune_answers_for_that_commune(seeded_repository, mo
 
 def test_a_follow_up_the_sources_do_not_answer_says_so_and_names_the_lpr():
     messages, events = run(ActionAnswerFromKnowledge(),
-                           tracker_in_context("ask_study_duration", "Wie lange dauert das?", {"current_topic": "funding"}))
+                           tracker_in_context("ask_join_cost", "Was kostet das?", {"current_topic": "network"}))
     assert messages[0]["response"] == "utter_no_answer_on_topic"
-    assert messages[0]["topic"] == "Förderung nach der RL KommPräv"
+    assert messages[0]["topic"] == "Fachtage und Netzwerk der Koordinatoren"
     assert "lpr@smi.sachsen.de" in messages[1]["text"]
+
+
+def test_a_duration_the_sources_do_not_give_is_said_so_with_the_known_steps_and_the_lpr():
+    messages, events = run(ActionAnswerFromKnowledge(),
+                           tracker_in_context("ask_study_duration", "Wie lange dauert das?", {"current_topic": "funding"}))
+    assert messages[0]["response"] == "utter_no_duration_on_topic"
+    assert messages[0]["topic"] == "Förderung nach der RL KommPräv"
+    assert messages[1]["text"].startswith(shared_knowledge_base().get().entries["funding_application"].answer)
+    assert "lpr@smi.sachsen.de" in messages[-1]["text"]
 
 
 def test_join_answer_names_steps_and_buttons():
@@ -146,3 +155,16 @@ def test_another_land_in_a_question_not_about_taking_part_is_answered_as_usual()
     messages, _ = run(ActionAnswerFromKnowledge(),
                       tracker_in_context("ask_study", "Kann ich das Studium auch aus Thüringen machen?", {}))
     assert messages[0]["text"].startswith(shared_knowledge_base().get().entries["study"].answer)
+
+
+def test_how_long_until_a_commune_is_in_says_the_sources_do_not_tell_then_the_steps_and_whom_to_ask():
+    # persona trial 2026-11-30: "wie lang dauert das bis man drin ist" got the study's duration
+    messages, events = run(ActionAnswerFromKnowledge(), tracker_in_context(
+        "ask_study_duration", "wie lang dauert das bis man drin ist", {"current_topic": "commune"}))
+    assert messages[0]["response"] == "utter_no_duration_on_topic"
+    assert messages[0]["topic"] == "Beitritt einer Kommune"
+    kb = shared_knowledge_base().get()
+    assert messages[1]["text"].startswith(kb.entries["join_process"].answer)
+    assert messages[2]["text"].startswith(kb.entries["contact"].answer)
+    assert not any("Studi" in (m.get("text") or "") for m in messages)
+    assert slot_events(events)["current_topic"] == "joining"

@@ -489,3 +489,27 @@ def test_an_unsplit_message_is_never_added_to_the_question():
               {"event": "user", "text": "ja"}, {"event": "action", "name": "study_form"}]
     t = tracker("ja", intent="affirm", events=events)
     assert forms.continued_message(t) is None
+
+
+def test_a_new_start_typed_while_the_name_is_asked_corrects_the_period(monkeypatch):
+    # persona trial 2026-11-30: after the warning that 2027's deadline has passed, "ok dann eben
+    # ab januar 2028" for the name question got "Ein Name enthält keine Ziffern"
+    monkeypatch.setattr(forms, "today", lambda: __import__("datetime").date(2026, 11, 30))
+    slots, messages = run_validation(forms.ValidateFundingForm(), in_form(
+        "ok dann eben ab januar 2028", requested="app_contact_name", intent="nlu_fallback", confidence=0.4,
+        slots={**FUNDING, "app_period": "ab januar 2027 für ein jahr"}))
+    assert slots["app_period"] == "ab januar 2028" and slots["app_contact_name"] is None
+    assert not slots.get("app_deadline_note")  # 2028's deadline (15.10.2027) is still ahead
+    assert any("Zeitraum: ab januar 2028 (vorher ab januar 2027 für ein jahr)" in m for m in messages)
+    assert not any("Ziffern" in m for m in messages)
+
+
+@pytest.mark.parametrize("text,requested", [
+    ("Anna Müller", "app_contact_name"),  # a plain answer
+    ("Bürgermeisterin seit 2024", "app_function"),  # a year, but no period answered before: an answer
+])
+def test_a_plain_answer_to_a_person_field_is_no_implied_correction(text, requested):
+    slots, _ = run_validation(forms.ValidateJoinForm(), in_form(text, form="join_form", requested=requested,
+                                                                intent="inform_commune",
+                                                                slots={"app_commune": GROSSHARTHAU}))
+    assert slots[requested] == text

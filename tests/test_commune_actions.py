@@ -402,3 +402,48 @@ def test_an_answer_that_fits_none_of_the_offered_asks_again():
     _, messages, slots = answer_to_the_ask_back("Ist Oelsnitz dabei?", "ask_commune_membership", "Oelsnitz",
                                                 "inform_commune")
     assert "Welche meinen Sie" in messages[0]["text"] and len(slots["commune_options"]) == 2
+
+
+# persona trial 2026-11-30: after the funding deadline, "und ab wann darf ich einreichen" was
+# read as a commune question and got "Kommune „einreichen“ nicht gefunden"
+AFTER_DEADLINE = {"current_topic": "funding", "last_knowledge_id": "funding_deadline"}
+
+
+def test_a_since_question_naming_no_commune_during_another_topic_is_a_follow_up_of_that_topic():
+    messages, slots = ask("und ab wann darf ich einreichen", "ask_commune_since", slots=AFTER_DEADLINE)
+    assert "nicht gefunden" not in messages[0]["text"]
+    assert "15. Oktober" in messages[0]["text"] and slots["last_knowledge_id"] == "funding_deadline"
+
+
+def test_clarify_does_not_send_an_unsure_follow_up_to_the_commune_answer():
+    from actions.fallback import ActionClarify
+
+    t = tracker("und ab wann darf ich einreichen", "nlu_fallback", confidence=0.4, slots=AFTER_DEADLINE)
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.4},
+                                          {"name": "ask_commune_since", "confidence": 0.35},
+                                          {"name": "ask_funding_deadline", "confidence": 0.2}]
+    messages, slots = run(ActionClarify(), t)
+    assert "nicht gefunden" not in messages[0]["text"] and "15. Oktober" in messages[0]["text"]
+
+
+def test_clarify_still_sends_an_unsure_question_naming_a_commune_to_the_commune_answer():
+    from actions.fallback import ActionClarify
+
+    t = tracker("und seit wann ist werdau dabei", "nlu_fallback", confidence=0.4, slots=AFTER_DEADLINE)
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.4},
+                                          {"name": "ask_commune_since", "confidence": 0.35}]
+    messages, slots = run(ActionClarify(), t)
+    assert "11.01.2022" in messages[0]["text"] and slots["commune_ags"] == WERDAU
+
+
+def test_a_membership_question_naming_no_commune_keeps_the_commune_named_before():
+    # persona trial: "sind wir eigentlich schon dabei?" after the joining cost, Stützengrün named before
+    messages, slots = ask("sind wir eigentlich schon dabei?", "ask_commune_membership",
+                          slots={"current_topic": "joining", "commune_ags": WERDAU})
+    assert "Werdau" in messages[0]["text"]
+
+
+def test_a_since_question_pointing_back_to_the_commune_named_before_stays_a_commune_question():
+    messages, slots = ask("und seit wann sind die dabei?", "ask_commune_since",
+                          slots={"current_topic": "asskomm", "commune_ags": WERDAU})
+    assert "Werdau" in messages[0]["text"] and "11.01.2022" in messages[0]["text"]

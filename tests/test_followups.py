@@ -97,3 +97,34 @@ def test_an_unsure_follow_up_is_answered_when_the_context_makes_it_clear(kb):
 ])
 def test_an_unsure_message_is_not_taken_for_a_follow_up_without_reason(kb, pairs, text, topic):
     assert unsure_followup(kb, ranking(*pairs), text, topic) is None
+
+
+@pytest.mark.parametrize("intent,text,topic,expected", [
+    # persona trial 2026-11-30: got the study's duration
+    ("ask_study_duration", "wie lang dauert das bis man drin ist", "commune",
+     Resolution(unanswered_topic="joining")),
+    ("ask_study_duration", "wie lang dauert das bis man drin ist", None, Resolution(unanswered_topic="joining")),
+    ("ask_study_cost", "was kostet es, bis wir dabei sind?", "study", Resolution(entry_id="join_cost")),
+])
+def test_being_in_means_joining_whatever_the_intent_and_the_topic(kb, intent, text, topic, expected):
+    resolution = resolve(kb, intent, text, topic)
+    assert resolution == expected
+    if expected.unanswered_topic:
+        assert resolution.unanswered_aspect == "duration"
+
+
+def test_a_question_naming_the_study_keeps_its_own_topic(kb):
+    assert resolve(kb, "ask_study_duration", "wie lange dauert das studium bis man drin ist", None) == Resolution(
+        entry_id="study_duration")
+
+
+def test_the_question_word_of_a_follow_up_picks_the_entry_within_the_topic(kb):
+    # persona trial 2026-11-30, after the funding deadline: read as who may apply
+    assert resolve(kb, "ask_funding_eligibility", "und ab wann darf ich einreichen", "funding") == Resolution(
+        entry_id="funding_deadline")
+    # an entry that answers no aspect of its topic is no mistaken aspect: the history of the count
+    assert resolve(kb, "ask_member_history", "und wie viele waren es 2023", "asskomm") == Resolution(
+        entry_id="member_history")
+    # a question of its own (long, or naming its topic) keeps the NLU's entry
+    assert resolve(kb, "ask_funding_eligibility", "Wer darf ab wann einen Förderantrag stellen?", "funding") == \
+        Resolution(entry_id="funding_eligibility")

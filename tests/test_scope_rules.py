@@ -25,7 +25,7 @@ def ranking(*pairs):
     "Feuer", "Unfall", "es brennt", "ES BRENNT", "bei uns brennts", "EINBRUCH!!!", "HILFE", "hilfe hilfe",
     "Hilfe!!", "da bricht grad einer ins auto ein", "der hat ein messer", "ruft die polizei",
     "Polizei sofort kommen bitte", "mein mann schlägt mich", "jemand liegt bewusstlos im flur",
-    "Ueberfall an der Tankstelle", "notfall",
+    "Ueberfall an der Tankstelle", "notfall", "Soll ich die Polizei rufen?", "wie ist die Notrufnummer",
 ])
 def test_acute_danger_is_an_emergency(text):
     assert looks_like_emergency(text)
@@ -195,3 +195,31 @@ def test_words_that_only_look_like_danger_are_no_emergency(text):
     from bot.conversation.emergency import looks_like_emergency
 
     assert not looks_like_emergency(text)
+
+
+def test_an_emergency_hint_on_a_plain_information_question_gets_no_110_112_line(kb):
+    # "Gibt es einen Zuschuss für …?" is no emergency, whatever weight the classifier gives it
+    hint = ranking(("out_of_scope", 0.5), ("emergency", 0.35))
+    assert not decide("Gibt es einen Zuschuss für den Austausch einer alten Ölheizung?", hint, kb).possible_emergency
+    assert decide("Gibt es hier jemanden, der hilft? Er steht wieder vor der Tür", hint, kb).possible_emergency
+
+
+def _emergency_examples(path):
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for item in data["nlu"]:
+        if item.get("intent") == "emergency":
+            yield from (line[2:].strip() for line in item["examples"].splitlines() if line.strip().startswith("- "))
+
+
+def test_every_known_emergency_is_believed_when_the_classifier_alone_finds_it():
+    # training examples and the held-out ones (read here, never trained on): the rule that
+    # disbelieves a classifier-only emergency must not touch any of them
+    from bot.conversation.emergency import classifier_emergency_believable
+    from tests.conftest import ROOT
+
+    examples = [*_emergency_examples(ROOT / "data" / "nlu" / "emergency.yml"),
+                *_emergency_examples(ROOT / "tests" / "nlu_heldout.yml")]
+    assert len(examples) >= 55
+    assert [t for t in examples if not classifier_emergency_believable(t)] == []

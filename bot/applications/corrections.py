@@ -131,6 +131,43 @@ _LEADING_VERB = re.compile(r"^\W*(?:ist|sind|war|wäre|soll|sollte|lautet|beträ
 _TRAILING_JOIN = re.compile(r"\W*(?:\b(?:und|sowie|aber|außerdem|ausserdem)\b)?\W*$", re.IGNORECASE)
 
 
+# A value that shows which field it belongs to without naming the field: a month or a year is a
+# time, "@" an e-mail address, a currency an amount. Typed while a name or a function is asked,
+# for a field answered before, it corrects that field ("ok dann eben ab januar 2028" after the
+# deadline warning, persona trial 2026-11-30).
+_MONTH_OR_YEAR = re.compile(
+    r"\b(?:januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|"
+    r"jan|feb|mär|apr|jun|jul|aug|sep|sept|okt|nov|dez|quartal|halbjahr|20[2-4]\d)\b", re.IGNORECASE)
+_CURRENCY = re.compile(r"€|\beur(?:o)?\b|\btsd\b|\btausend\b|\bmio\b", re.IGNORECASE)
+VALUE_MARKS: dict[str, re.Pattern] = {
+    "app_period": _MONTH_OR_YEAR,
+    "app_email": re.compile(r"\S@\S"),
+    "app_cost": _CURRENCY,
+}
+# "ok dann eben", "na gut, dann": words before the value that are no part of it.
+_LEADING_FILLERS = re.compile(r"^\W*(?:(?:ok|okay|gut|na|naja|also|dann|eben|halt|doch|lieber|besser|ja|nee|nein|"
+                              r"stattdessen|jetzt|neu)\b\W*)+", re.IGNORECASE)
+# Fields whose answer never holds a time, an e-mail address or an amount.
+PERSON_FIELDS = {"app_contact_name", "app_function"}
+
+
+def implied_correction(text: str, requested_slot: str | None, filled: Iterable[str],
+                       parsers: dict[str, Parser]) -> Correction | None:
+    """The one field answered before that a message's value belongs to, while a name or a
+    function is asked; None when it is not exactly one."""
+    if requested_slot not in PERSON_FIELDS:
+        return None
+    found = []
+    for slot in filled:
+        mark, parser = VALUE_MARKS.get(slot), parsers.get(slot)
+        if mark is None or parser is None or not mark.search(text or ""):
+            continue
+        parsed = parser(_LEADING_FILLERS.sub("", text) or text)
+        if parsed.ok and parsed.value not in (None, ""):
+            found.append(Correction(slot, parsed.value))
+    return found[0] if len(found) == 1 else None
+
+
 def _value_part(part: str, slot: str) -> str:
     word = re.match(rf"(?:{FIELD_WORDS[slot]})\w*", part, re.IGNORECASE) if slot in FIELD_WORDS else None
     rest = part[word.end():] if word else part

@@ -10,7 +10,7 @@ written in the knowledge entries themselves (`topic`, `aspects`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from bot.knowledge.store import KnowledgeBase
@@ -21,6 +21,14 @@ COMMUNE_QUESTIONS = {"when": "since", "what": "membership", "who": "membership",
 # A follow-up about a commune that is not a commune question ("Was kostet das?" after "Ist
 # Werdau dabei?") is about joining.
 AFTER_COMMUNE_TOPIC = "joining"
+# A commune question's intent on a follow-up that names no commune, while the conversation is
+# about another topic, asks this aspect of that topic: "und ab wann darf ich einreichen" after
+# the funding deadline (ask_commune_since) is when funding applications may be sent, not the
+# joining date of a commune called "einreichen" (persona trial 2026-11-30).
+# Only where the topic has an answer for it: "und seit wann sind die dabei?" after the joining
+# steps still means the commune named before. "sind wir eigentlich schon dabei?" is always a
+# commune question.
+COMMUNE_INTENT_ASPECTS = {"ask_commune_since": "when"}
 # Aspects with one general answer when the current topic has none of its own
 # ("Gibt es dafür Geld?" after the coaching: the funding answer).
 GENERAL_ENTRIES = {"funding": "funding", "contact": "contact"}
@@ -42,6 +50,7 @@ class Resolution:
     entry_id: Optional[str] = None  # answer from this knowledge entry
     commune_question: Optional[str] = None  # answer this question about the current commune
     unanswered_topic: Optional[str] = None  # the sources say nothing on this aspect of the topic
+    unanswered_aspect: Optional[str] = field(default=None, compare=False)  # which aspect that is
 
 
 def is_followup(kb: KnowledgeBase, text: str) -> bool:
@@ -65,15 +74,58 @@ def resolve_followup(kb: KnowledgeBase, aspect: str, current_topic: str) -> Reso
     if entry is None and aspect in GENERAL_ENTRIES:
         return Resolution(entry_id=GENERAL_ENTRIES[aspect])
     if entry is None:
-        return Resolution(unanswered_topic=topic)
+        return Resolution(unanswered_topic=topic, unanswered_aspect=aspect)
     return Resolution(entry_id=entry.id)
+
+
+# Being "in" is joining, whatever the NLU makes of the rest: "wie lang dauert das bis man drin
+# ist" got the study's duration (persona trial 2026-11-30), "was kostet es, bis wir dabei sind".
+JOINING_TOPIC = "joining"
+_BEING_IN = re.compile(
+    r"\b(?:bis|wenn|ehe|bevor|damit|um)\s+(?:man|wir|ich|die\s+kommune|die\s+gemeinde|die\s+stadt|"
+    r"unsere\s+(?:gemeinde|stadt|kommune))\s+(?:\w+\s+){0,2}(?:drin|dabei|mitglied|aufgenommen)\b",
+    re.IGNORECASE)
+
+
+# The question word of a follow-up names the aspect it asks, whatever entry the NLU chose within
+# the topic: "und ab wann darf ich einreichen" after the deadline was read as who may apply.
+_ASPECT_WORDS = {
+    "when": re.compile(r"\b(?:ab|bis|seit)\s+wann\b|^\W*(?:und\s+|aber\s+)?wann\b", re.IGNORECASE),
+    "duration": re.compile(r"\bwie\s+lange?\b", re.IGNORECASE),
+    "cost": re.compile(r"\bwas\s+kostet\b|\bwie\s+teuer\b", re.IGNORECASE),
+    "count": re.compile(r"\bwie\s*viele\b", re.IGNORECASE),
+}
+
+
+def asked_aspect(text: str) -> Optional[str]:
+    """The one aspect the question words of a message ask, or None (none or several)."""
+    asked = [aspect for aspect, words in _ASPECT_WORDS.items() if words.search(text or "")]
+    return asked[0] if len(asked) == 1 else None
+
+
+def implied_topic(text: str) -> Optional[str]:
+    """The topic a message means without naming it ("bis man drin ist": joining), or None."""
+    return JOINING_TOPIC if _BEING_IN.search(text or "") else None
 
 
 def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[str]) -> Resolution:
     """Which answer a knowledge question gets in the current context."""
     entry = kb.entry_for_intent(intent)
     if entry is None:
+        aspect = COMMUNE_INTENT_ASPECTS.get(intent)
+        if aspect and current_topic not in (None, COMMUNE_TOPIC) and kb.entry_for(current_topic, aspect) \
+                and is_followup(kb, text):
+            return resolve_followup(kb, aspect, current_topic)
         return Resolution()
+    implied = implied_topic(text)
+    if implied and implied != entry.topic and entry.aspects and entry.topic not in kb.topics_named(text):
+        answers = [resolve_followup(kb, aspect, implied) for aspect in entry.aspects]
+        return next((a for a in answers if a.entry_id), answers[0])
+    # only between entries that answer aspects: "und wie viele waren es 2023" is the history of the
+    # count (member_history, no aspect), not the latest count
+    aspect = asked_aspect(text) if current_topic == entry.topic and entry.aspects else None
+    if aspect and aspect not in entry.aspects and kb.entry_for(current_topic, aspect) and is_followup(kb, text):
+        return Resolution(entry_id=kb.entry_for(current_topic, aspect).id)
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
         # "Was kostet das?" (the NLU: the cost of joining) while the study was discussed
         answers = [resolve_followup(kb, aspect, current_topic) for aspect in entry.aspects]

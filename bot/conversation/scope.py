@@ -3,11 +3,12 @@ not place), before the bot says "Dazu kann ich leider nichts sagen".
 
 In order:
 1. acute danger ("hier wird gerade eingebrochen") → 110/112 first (bot/conversation/emergency.py);
-   where only the NLU's ranking hints at an emergency, one line with 110/112 precedes the answer;
+   where only the NLU's ranking hints at an emergency, one line with 110/112 precedes the answer
+   (not for a plain question about rights, money or procedures without urgency);
 2. a typed command ("/hilfe", "/stop", "/foo") → what the command asks for, or that it is unknown;
 3. a question about ASSKomm from another Land → ASSKomm is Saxony's programme;
-4. a message that names a topic the bot knows (one that speaks of prevention always does), or whose second guess is an answerable question
-   with real confidence, or a follow-up ("und die Wand selber?") to the answer just given →
+4. a message that names a topic the bot knows (one that speaks of prevention always does), or
+   whose second guess is an answerable question with real confidence, or a follow-up ("und die Wand selber?") to the answer just given →
    ask back with the likely answers as buttons;
 5. only then the out-of-scope answer.
 """
@@ -121,7 +122,7 @@ def decide(text: str | None, ranking: list[dict], kb: KnowledgeBase, current_ent
     command = typed_command(text, intent)
     if command:
         return Decision(Kind.COMMAND, command=command)
-    possible = may_be_emergency(ranking)
+    possible = may_be_emergency(ranking, text)
     prevention = bool(_PREVENTION.search(text))
     named = kb.topics_named(text) \
         if prevention or _confidence(ranking, "out_of_scope") < CONFIDENT_OUT_OF_SCOPE else set()
