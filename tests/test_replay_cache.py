@@ -1,8 +1,9 @@
-"""bot/deployment/replay_cache.py carries a conversation's applied events and the trackers
-before each action over from one call to the next. On random conversations over the bot's own
-domain (forms run, rejected, interrupted and ended; rewinds, undone actions, restarts, new
-sessions, follow-up actions, hidden rule turns), after every event, the carried-over values must
-be Rasa's own: `DialogueStateTracker.applied_events` (the same event objects) and the tail of
+"""bot/deployment/replay_cache.py carries a conversation's applied events, its copy and the
+trackers before each action over from one call to the next. On random conversations over the
+bot's own domain (forms run, rejected, interrupted and ended; rewinds, undone actions, restarts,
+new sessions, follow-up actions, hidden rule turns, the featurization flag Rasa sets on user
+messages), after every event, the carried-over values must be Rasa's own:
+`DialogueStateTracker.applied_events` (the same event objects), `copy()`, and the tail of
 `Domain.states_for_tracker_history` (through the policy window), also when the cache was
 dropped, the conversation was read again from its stored events (another replica), other
 conversations pushed it out of the cache, or the processor's temporary copy with more events
@@ -19,6 +20,7 @@ from rasa.shared.core.events import (
     ActiveLoop,
     AllSlotsReset,
     BotUttered,
+    DefinePrevUserUtteredFeaturization,
     FollowupAction,
     LoopInterrupted,
     Restarted,
@@ -43,22 +45,40 @@ def domain():
 
 @pytest.fixture
 def cached(monkeypatch):
-    """applied_events carried over, as in the running bot, with empty caches."""
+    """applied_events and copy carried over, as in the running bot, with empty caches."""
     replay_cache.forget_all()
     monkeypatch.setattr(DialogueStateTracker, "applied_events", replay_cache.applied_events)
+    monkeypatch.setattr(DialogueStateTracker, "copy", replay_cache.copy_tracker)
     yield
     replay_cache.forget_all()
 
 
 @contextmanager
 def rasas_own():
-    """Rasa's applied_events, for the reference computation."""
-    cached = DialogueStateTracker.applied_events
+    """Rasa's applied_events and copy, for the reference computation."""
+    cached = DialogueStateTracker.applied_events, DialogueStateTracker.copy
     DialogueStateTracker.applied_events = replay_cache._rasas_applied_events
+    DialogueStateTracker.copy = replay_cache._rasas_copy
     try:
         yield
     finally:
-        DialogueStateTracker.applied_events = cached
+        DialogueStateTracker.applied_events, DialogueStateTracker.copy = cached
+
+
+def assert_same_tracker(copied: DialogueStateTracker, reference: DialogueStateTracker) -> None:
+    """Every attribute equal; the events the same objects; the slots equal slot by slot."""
+    assert vars(copied).keys() == vars(reference).keys()
+    for name, value in vars(reference).items():
+        if name == "events":
+            assert list(map(id, copied.events)) == list(map(id, value))
+            assert copied.events.maxlen == value.maxlen
+        elif name == "slots":
+            assert value.keys() == copied.slots.keys()
+            for slot_name, slot in value.items():
+                assert copied.slots[slot_name] is not slot
+                assert vars(copied.slots[slot_name]) == vars(slot), slot_name
+        else:
+            assert getattr(copied, name) == value, name
 
 
 class Conversation:
@@ -92,6 +112,12 @@ class Conversation:
         """The events of one turn; `form` is the form running before it (or None)."""
         pick = self.random.random
         events = [self.user()]
+        # as the processor logs it with the first prediction of a turn; rarely an end-to-end
+        # prediction, or a second one after a rejected action (two values for one message)
+        if pick() < 0.9:
+            events.append(DefinePrevUserUtteredFeaturization(pick() < 0.03))
+            if pick() < 0.02:
+                events.append(DefinePrevUserUtteredFeaturization(pick() < 0.5))
         for _ in range(self.random.randint(0, 3)):
             if form and pick() < 0.6:
                 events.append(ActionExecuted(form))
@@ -144,11 +170,13 @@ class Conversation:
 
 def assert_as_rasa(domain: Domain, tracker: DialogueStateTracker, compared: dict) -> None:
     cached_applied = tracker.applied_events()
+    copied = tracker.copy()
     windows = {(keep, ml): recent_states(domain, tracker, keep, ignore_rule_only_turns=ml,
                                          rule_only_data=RULE_ONLY if ml else None)
                for keep, ml in ((4, True), (2, True), (9, False), (25, False))}
     with rasas_own():
         applied = tracker.applied_events()
+        assert_same_tracker(copied, tracker.copy())
         full = {ml: domain.states_for_tracker_history(tracker, ignore_rule_only_turns=ml,
                                                       rule_only_data=RULE_ONLY if ml else None)
                 for ml in (True, False)}
@@ -199,7 +227,9 @@ def test_dropped_cache_reloaded_tracker_and_other_conversations(domain, cached, 
             reloaded += 1
         elif luck < 0.12:
             temporary = tracker.copy()
-            temporary.update_with_events([SlotSet("app_offer", "join_form"), ActiveLoop("join_form")], domain)
+            # changed in place: the active loop of the copy, its slots
+            temporary.update_with_events([LoopInterrupted(True), ActionExecutionRejected(temporary.active_loop_name),
+                                          SlotSet("app_offer", "join_form"), ActiveLoop("join_form")], domain)
             assert_as_rasa(domain, temporary, compared)
             copies += 1
         assert_as_rasa(domain, tracker, compared)

@@ -20,11 +20,11 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.policy import SupportedData
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTIVE_LOOP, PREVIOUS_ACTION, SLOTS, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.deployment.replay_cache import cache_applied_events, prior_records
+from bot.deployment.replay_cache import PriorRecord, cache_applied_events, prior_records
 
 # States beyond what a policy reads: the first state of the window must start a turn (see
 # recent_states), and one more guards against an off-by-one in Rasa's slicing.
@@ -47,6 +47,10 @@ def recent_states(
     # The trackers before each action, as records carried over from the last prediction of this
     # conversation (bot/deployment/replay_cache.py).
     records = prior_records(tracker, domain, tracker.applied_events())
+    if records is None:
+        return domain.states_for_tracker_history(
+            tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
+        )
     # Pass 1, cheap: which records become a state, and which of those follow action_listen. A
     # state that does not is given the user input of the state before it
     # (Domain._substitute_rule_only_user_input), so the window starts at one that does. Without
@@ -90,7 +94,7 @@ def recent_states(
                 continue
         if index < first_index:
             continue
-        state = _copy_state(prior.state, copies)
+        state = _copy_state(domain, prior, copies)
         if ignore_rule_only_turns:
             domain._remove_rule_only_features(state, rule_only_data)
             if states:
@@ -110,11 +114,19 @@ def _copy_once(sub_state: Any, copies: Dict[int, Any]) -> Any:
     return copied
 
 
-def _copy_state(state: State, copies: Dict[int, Any]) -> State:
-    """A state as Domain.get_active_state returns it: new sub-state dicts except the previous
-    action, which is the tracker's latest_action there."""
-    return {kind: _copy_once(sub_state, copies) if kind == PREVIOUS_ACTION else dict(sub_state)
-            for kind, sub_state in state.items()}
+def _copy_state(domain: Domain, prior: PriorRecord, copies: Dict[int, Any]) -> State:
+    """The state Domain.get_active_state gives for the record's tracker: the user part made
+    anew from its message (whose featurization flag may have been set since), the others copied
+    from the kept state (the featurizer changes the states it is given), the previous action
+    once per original (in Rasa's loop it is the prior tracker's own latest_action)."""
+    kept = prior.state
+    state = {
+        USER: domain._get_user_sub_state(prior),
+        SLOTS: dict(kept.get(SLOTS, {})),
+        PREVIOUS_ACTION: _copy_once(kept[PREVIOUS_ACTION], copies) if kept.get(PREVIOUS_ACTION) else None,
+        ACTIVE_LOOP: dict(kept.get(ACTIVE_LOOP, {})),
+    }
+    return domain._clean_state(state)
 
 
 def states_read(policy: MemoizationPolicy) -> Optional[int]:

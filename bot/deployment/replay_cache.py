@@ -37,6 +37,7 @@ from collections import OrderedDict, deque
 from itertools import islice
 from typing import Any, Dict, Iterable, List, Optional, Text
 
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -61,7 +62,8 @@ KEPT_STATES = 64
 # back at most the last turn of applied events (two or three actions).
 KEPT_SNAPSHOTS = 8
 # Events whose apply_to changes shared objects or the file system: never replayed from a cache.
-_UNCACHEABLE = (EntitiesAdded, DefinePrevUserUtteredFeaturization, StoryExported)
+# (DefinePrevUserUtteredFeaturization changes the user message too: see _FlagWrites.)
+_UNCACHEABLE = (EntitiesAdded, StoryExported)
 
 _rasas_applied_events = DialogueStateTracker.applied_events
 _lock = threading.RLock()
@@ -83,6 +85,18 @@ class _LRU(OrderedDict):
 
 def _cacheable(tracker: DialogueStateTracker) -> bool:
     return type(tracker) is DialogueStateTracker and not tracker.is_rule_tracker
+
+
+def _slot_kinds(tracker: DialogueStateTracker) -> tuple:
+    """What a replay tracker takes from the tracker it starts from (init_copy): the slots."""
+    return tuple((name, type(slot), slot.initial_value) for name, slot in tracker.slots.items())
+
+
+def _earlier_part(events: Any, seen: List[Event]) -> bool:
+    """`events` look like the start of `seen` (a copy being built, a tracker of the same
+    conversation's earlier events): computed apart, without replacing the cached entry, which the
+    conversation's own tracker continues. Only decides what is cached, never a result."""
+    return 0 < len(events) < len(seen) and events[0] is seen[0] and events[-1] is seen[len(events) - 1]
 
 
 def _starts_with(items: Iterable[Any], prefix: List[Any]) -> bool:
@@ -140,12 +154,11 @@ def applied_events(tracker: DialogueStateTracker) -> List[Event]:
     events = tracker.events
     with _lock:
         entry = _applied_cache.get_fresh(tracker.sender_id)
+        if entry is not None and _earlier_part(events, entry.seen):
+            return _rasas_applied_events(tracker)
         if entry is None or len(entry.seen) > len(events) or not _starts_with(events, entry.seen):
             entry = _Applied()
         new = list(islice(events, len(entry.seen), None))
-        if any(isinstance(event, _UNCACHEABLE) for event in new):
-            _applied_cache.pop(tracker.sender_id, None)
-            return _rasas_applied_events(tracker)
         names = {event.name for event in new if isinstance(event, ActiveLoop) and event.name}
         if not names <= entry.loop_names:
             # A form appears for the first time: Rasa's loop would have treated its earlier
@@ -161,12 +174,85 @@ def applied_events(tracker: DialogueStateTracker) -> List[Event]:
         return list(entry.applied)
 
 
+class _FlagWrites:
+    """DefinePrevUserUtteredFeaturization sets `use_text_for_featurization` on the user message
+    object itself, which all trackers share, whenever a tracker applies it (the processor after
+    the first prediction of a turn, and every replay of Rasa again). What a replay sees of a
+    message is therefore that attribute as it is now, as long as every such event written to the
+    message sets the value it has now: then writing them again changes nothing, and a carried-over
+    replay equals a full one. Otherwise (two different values for one message: e2e predictions
+    and rejected actions) the cache is not used."""
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        self.written: Dict[int, tuple] = {}  # id(message) -> (message, set of values written)
+
+    def note(self, replay: DialogueStateTracker, event: Event) -> None:
+        """Before replay.update(event): what the event will write (DefinePrev…apply_to's test)."""
+        if isinstance(event, DefinePrevUserUtteredFeaturization) and replay.latest_action_name == ACTION_LISTEN_NAME \
+                and replay.latest_message:
+            message = replay.latest_message
+            self.written.setdefault(id(message), (message, set()))[1].add(event.use_text_for_featurization)
+
+    def consistent(self) -> bool:
+        return all(values == {message.use_text_for_featurization} for message, values in self.written.values())
+
+
+# ---------------------------------------------------------------- copies
+
+class _Copied:
+    __slots__ = ("seen", "slot_kinds", "replay", "flags")
+
+    def __init__(self, tracker: DialogueStateTracker) -> None:
+        self.flags = _FlagWrites()
+        self.seen: List[Event] = []
+        self.slot_kinds = _slot_kinds(tracker)
+        self.replay = tracker.init_copy()  # travel_back_in_time's tracker, after `seen`
+
+
+_copy_cache = _LRU()
+_rasas_copy = DialogueStateTracker.copy
+_INFINITY = float("inf")
+
+
+def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """DialogueStateTracker.copy (travel_back_in_time to infinity: init_copy, then update with
+    every event), with the replay continued from the last copy of this conversation. Rasa's
+    processor copies the tracker before every action it runs."""
+    if not _cacheable(tracker):
+        return _rasas_copy(tracker)
+    events = tracker.events
+    with _lock:
+        entry = _copy_cache.pop(tracker.sender_id, None)
+        if entry is not None and _earlier_part(events, entry.seen):
+            _copy_cache.keep(tracker.sender_id, entry)
+            return _rasas_copy(tracker)
+        if entry is None or len(entry.seen) > len(events) or not _starts_with(events, entry.seen) \
+                or entry.slot_kinds != _slot_kinds(tracker):
+            entry = _Copied(tracker)
+        new = list(islice(events, len(entry.seen), None))
+        # travel_back_in_time stops at an event later than its target; infinity: only at NaN
+        if any(isinstance(event, _UNCACHEABLE) or not event.timestamp <= _INFINITY for event in new):
+            return _rasas_copy(tracker)
+        for event in new:
+            entry.flags.note(entry.replay, event)
+            entry.replay.update(event)
+        entry.seen.extend(new)
+        if not entry.flags.consistent():
+            return _rasas_copy(tracker)
+        _copy_cache.keep(tracker.sender_id, entry)
+        duplicate = _copy(entry.replay)
+        duplicate.events = deque(entry.replay.events, entry.replay._max_event_history)
+        return duplicate
+
+
 # ---------------------------------------------------------------- prior trackers
 
 class PriorRecord:
-    """One tracker of `generate_all_prior_trackers`: what states_for_tracker_history reads of it."""
+    """One tracker of `generate_all_prior_trackers`: what states_for_tracker_history reads of it.
+    The user part of its state is made anew from `latest_message` at each use (see _FlagWrites)."""
     __slots__ = ("hide_rule_turn", "followup_action", "latest_action_name", "active_loop_name",
-                 "latest_action", "state")
+                 "latest_action", "latest_message", "state")
 
     def __init__(self, prior: DialogueStateTracker, hide_rule_turn: bool, state: Optional[State]) -> None:
         self.hide_rule_turn = hide_rule_turn
@@ -174,6 +260,7 @@ class PriorRecord:
         self.latest_action_name = prior.latest_action_name
         self.active_loop_name = prior.active_loop_name
         self.latest_action = Domain._get_prev_action_sub_state(prior)
+        self.latest_message = prior.latest_message
         # domain.get_active_state(prior, omit_unset_slots=False); None when not kept
         self.state = state
 
@@ -181,12 +268,13 @@ class PriorRecord:
 class _History:
     def __init__(self, domain: Domain, tracker: DialogueStateTracker) -> None:
         self.domain = domain
-        self.slot_names = tuple(tracker.slots)
+        self.slot_kinds = _slot_kinds(tracker)
         self.applied: List[Event] = []
         self.records: List[PriorRecord] = []
         self.positions: List[int] = []  # index in `applied` of the action after each record
         self.replay = _replay_tracker(tracker)  # the tracker after all of `applied`
         self.snapshots: Dict[int, DialogueStateTracker] = {}  # record index -> replay before it
+        self.flags = _FlagWrites()  # of every applied event ever replayed here
         self.states_dropped = 0  # records before this index have no state
 
 
@@ -228,6 +316,7 @@ def _replay(history: _History, applied: List[Event], start: int, total: Optional
             history.positions.append(index)
             if from_end is None or from_end <= KEPT_SNAPSHOTS:
                 history.snapshots[number] = _copy(replay)
+        history.flags.note(replay, event)
         replay.update(event)
     history.applied = applied
     count = len(history.records)
@@ -269,16 +358,19 @@ def _continue(history: _History, applied: List[Event]) -> bool:
     return True
 
 
-def prior_records(tracker: DialogueStateTracker, domain: Domain, applied: List[Event]) -> List[PriorRecord]:
+def prior_records(tracker: DialogueStateTracker, domain: Domain, applied: List[Event]) -> Optional[List[PriorRecord]]:
     """generate_all_prior_trackers(tracker) as records, for `applied` = tracker.applied_events();
-    the last record is the tracker after all applied events."""
+    the last record is the tracker after all applied events. None: Rasa's own loop must run
+    (a user message was given two different featurizations, see _FlagWrites)."""
     with _lock:
         history = _history_cache.pop(tracker.sender_id, None) if _cacheable(tracker) else None
-        if history is None or history.domain is not domain or history.slot_names != tuple(tracker.slots) \
+        if history is None or history.domain is not domain or history.slot_kinds != _slot_kinds(tracker) \
                 or not _continue(history, applied):
             history = _rebuild(tracker, domain, applied)
             if not _cacheable(tracker) or any(isinstance(event, _UNCACHEABLE) for event in applied):
                 history.domain = None  # used for this call only
+        if not history.flags.consistent():
+            return None
         if history.domain is not None:
             _history_cache.keep(tracker.sender_id, history)
     final = PriorRecord(history.replay, False, domain.get_active_state(history.replay, omit_unset_slots=False))
@@ -290,11 +382,14 @@ def forget_all() -> None:
     with _lock:
         _applied_cache.clear()
         _history_cache.clear()
+        _copy_cache.clear()
 
 
 def cache_applied_events() -> None:
-    """Once per process: DialogueStateTracker.applied_events continues from its last call."""
+    """Once per process: DialogueStateTracker.applied_events and copy continue from their last
+    call for the conversation."""
     if getattr(DialogueStateTracker.applied_events, "cached", False):
         return
     applied_events.cached = True  # type: ignore[attr-defined]
     DialogueStateTracker.applied_events = applied_events
+    DialogueStateTracker.copy = copy_tracker
