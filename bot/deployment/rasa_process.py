@@ -13,10 +13,6 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
 - Rasa's API token and JWT secret are added to Rasa's arguments inside this process, from the
   settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
 - `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
-- A long conversation costs no more per message than a short one where that can be had with
-  the same results: the policies' window (bot/deployment/policy_window.py), the replay of the
-  session carried over between calls (bot/deployment/replay_cache.py), the JSON of the events
-  sent to the action server reused (bot/deployment/action_payload.py).
 """
 from __future__ import annotations
 
@@ -79,12 +75,10 @@ def apply_fixes() -> None:
 
     from bot.config import get_settings
     from bot.deployment.action_failures import run_or_apologise
-    from bot.deployment.action_payload import reuse_event_encoding
     from bot.deployment.policy_window import limit_policy_states
 
     RemoteAction._validate_action_result = _validate_action_result
     limit_policy_states()
-    reuse_event_encoding()
     if not getattr(RemoteAction.run, "apologises", False):
         RemoteAction.run = run_or_apologise(RemoteAction.run)
     if get_settings().rasa_share_port:
