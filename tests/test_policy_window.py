@@ -82,9 +82,29 @@ def _prediction_states(function):
             MemoizationPolicy._prediction_states = before
 
 
-def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation):
-    from rasa.core.policies.policy import Policy
+@contextmanager
+def _rasas_applied_events():
+    """Rasa's own applied_events and copy (apply_fixes may have carried them over)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
 
+    from bot.deployment import replay_cache
+
+    before = DialogueStateTracker.applied_events, DialogueStateTracker.copy
+    DialogueStateTracker.applied_events = replay_cache._rasas_applied_events
+    DialogueStateTracker.copy = replay_cache._rasas_copy
+    try:
+        yield
+    finally:
+        DialogueStateTracker.applied_events, DialogueStateTracker.copy = before
+
+
+def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation):
+    """Also with the replay carried over between predictions (bot/deployment/replay_cache.py),
+    which is dropped now and then: the conversation is then resumed from its start."""
+    from rasa.core.policies.policy import Policy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.deployment import replay_cache
     from bot.deployment.policy_window import _windowed_prediction_states, states_read
 
     rasas = Policy._prediction_states
@@ -94,10 +114,17 @@ def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation)
     assert sum(1 for e in long_conversation if e["event"] == "user") >= 48
     compared = shortened = 0
     rule_only = rule_policy._get_rule_only_data()
-    for tracker in _prefixes(agent, long_conversation):
+    replay_cache.forget_all()
+    cached = DialogueStateTracker.applied_events, DialogueStateTracker.copy
+    DialogueStateTracker.applied_events = replay_cache.applied_events
+    DialogueStateTracker.copy = replay_cache.copy_tracker
+    for number, tracker in enumerate(_prefixes(agent, long_conversation)):
+        if number % 17 == 16:
+            replay_cache.forget_all()
         for policy in policies:
             for use_text in (False, True):
-                full = rasas(policy, tracker, agent.domain, use_text, rule_only_data=rule_only)
+                with _rasas_applied_events():
+                    full = rasas(policy, tracker, agent.domain, use_text, rule_only_data=rule_only)
                 window = _windowed_prediction_states(policy, tracker, agent.domain, use_text, rule_only_data=rule_only)
                 assert window, "no states"
                 assert full[-len(window):] == window, (type(policy).__name__, len(tracker.events))
@@ -105,13 +132,15 @@ def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation)
                     shortened += len(window) < len(full)
                 if type(policy).__name__ == "MemoizationPolicy":
                     assert full == window
-            with _prediction_states(rasas):
+            with _prediction_states(rasas), _rasas_applied_events():
                 reference = policy.predict_action_probabilities(tracker, agent.domain, rule_only_data=rule_only)
             with _prediction_states(_windowed_prediction_states):
                 windowed = policy.predict_action_probabilities(tracker, agent.domain, rule_only_data=rule_only)
             assert windowed.probabilities == reference.probabilities
             assert windowed.events == reference.events
             compared += 1
+    DialogueStateTracker.applied_events, DialogueStateTracker.copy = cached
+    replay_cache.forget_all()
     assert compared > 200
     # for RulePolicy (2 comparisons per tracker, compared counts 2 per tracker too), most
     # were where the window is shorter than the conversation
@@ -121,12 +150,15 @@ def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation)
 def test_the_running_bot_predicts_from_the_window():
     from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.deployment import rasa_process
+    from bot.deployment import rasa_process, replay_cache
 
-    with _prediction_states(MemoizationPolicy._prediction_states):
+    with _prediction_states(MemoizationPolicy._prediction_states), _rasas_applied_events():
         rasa_process.apply_fixes()
         assert getattr(RulePolicy._prediction_states, "windowed", False)
+        assert DialogueStateTracker.applied_events is replay_cache.applied_events
+        assert DialogueStateTracker.copy is replay_cache.copy_tracker
         patched = MemoizationPolicy._prediction_states
         rasa_process.apply_fixes()  # a second call changes nothing
         assert MemoizationPolicy._prediction_states is patched

@@ -8,20 +8,23 @@ they can read, computed exactly as Rasa computes them:
 - RulePolicy matches rules from the end backwards; a state further back than its longest rule
   never decides (`RulePolicy._is_rule_applicable` accepts every turn beyond a rule's length).
 
-The events are still replayed from the start (cheap); only the expensive part, one state per
-earlier action with all slots, is limited to the window. tests/test_policy_window.py compares
-the window with Rasa's full computation on real conversations."""
+Only the states of the window are built, and the replay of the session's events that gives the
+tracker before each action is carried over from the conversation's last prediction
+(bot/deployment/replay_cache.py), so a prediction no longer costs more the longer the
+conversation is. tests/test_policy_window.py compares the window with Rasa's full computation
+on real conversations, tests/test_replay_cache.py the carried-over replay."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.policy import SupportedData
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTIVE_LOOP, PREVIOUS_ACTION, SLOTS, USER
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.deployment.replay_cache import PriorRecord, cache_applied_events, prior_records
 
 # States beyond what a policy reads: the first state of the window must start a turn (see
 # recent_states), and one more guards against an off-by-one in Rasa's slicing.
@@ -41,71 +44,89 @@ def recent_states(
         return domain.states_for_tracker_history(
             tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
         )
-    applied = tracker.applied_events()
-    # Pass 1, cheap: which earlier trackers become a state, and which of those follow
-    # action_listen. A state that does not is given the user input of the state before it
+    # The trackers before each action, as records carried over from the last prediction of this
+    # conversation (bot/deployment/replay_cache.py).
+    records = prior_records(tracker, domain, tracker.applied_events())
+    if records is None:
+        return domain.states_for_tracker_history(
+            tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
+        )
+    # Pass 1, cheap: which records become a state, and which of those follow action_listen. A
+    # state that does not is given the user input of the state before it
     # (Domain._substitute_rule_only_user_input), so the window starts at one that does. Without
-    # ignore_rule_only_turns (RulePolicy) every earlier tracker is a state and none is
-    # substituted: counting the actions is enough.
+    # ignore_rule_only_turns (RulePolicy) every record is a state and none is substituted.
     if not ignore_rule_only_turns:
-        priors = sum(isinstance(event, ActionExecuted) for event in applied) + 1
-        if priors <= keep + _SPARE:
-            return domain.states_for_tracker_history(tracker, rule_only_data=rule_only_data)
-        first_index = priors - keep - _SPARE
+        first_index = max(0, len(records) - keep - _SPARE)
     else:
         visible: List[int] = []
         after_listen: List[bool] = []
         turn_was_hidden = False
-        for index, (prior, hide_rule_turn) in enumerate(_prior_trackers(tracker, applied)):
+        for index, prior in enumerate(records):
             if not prior.followup_action and not prior.latest_action_name == prior.active_loop_name:
-                turn_was_hidden = hide_rule_turn
+                turn_was_hidden = prior.hide_rule_turn
             if turn_was_hidden:
                 continue
             visible.append(index)
             after_listen.append(prior.latest_action_name in (ACTION_LISTEN_NAME, None))
-        if len(visible) <= keep + _SPARE:
-            return domain.states_for_tracker_history(
-                tracker, ignore_rule_only_turns=True, rule_only_data=rule_only_data
-            )
-        start = len(visible) - keep - _SPARE
+        start = max(0, len(visible) - keep - _SPARE)
         while start > 0 and not after_listen[start]:
             start -= 1
-        first_index = visible[start]
+        first_index = visible[start] if visible else len(records)
+    if any(prior.state is None for prior in records[first_index:]):
+        # further back than the states kept per conversation: Rasa's full computation
+        return domain.states_for_tracker_history(
+            tracker, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
+        )
 
-    # Pass 2: Rasa's loop (Domain.states_for_tracker_history), states only from first_index.
+    # Pass 2: Rasa's loop (Domain.states_for_tracker_history), states only from first_index,
+    # each a copy of the kept one (the featurizer changes the states it is given).
     states: List[State] = []
     last_ml_action_sub_state = None
     turn_was_hidden = False
-    for index, (prior, hide_rule_turn) in enumerate(_prior_trackers(tracker, applied)):
+    copies: Dict[int, Any] = {}
+    for index, prior in enumerate(records):
         if ignore_rule_only_turns:
             if not turn_was_hidden:
-                last_ml_action_sub_state = domain._get_prev_action_sub_state(prior)
+                last_ml_action_sub_state = prior.latest_action
             if not prior.followup_action and not prior.latest_action_name == prior.active_loop_name:
-                turn_was_hidden = hide_rule_turn
+                turn_was_hidden = prior.hide_rule_turn
             if turn_was_hidden:
                 continue
         if index < first_index:
             continue
-        state = domain.get_active_state(prior, omit_unset_slots=False)
+        state = _copy_state(domain, prior, copies)
         if ignore_rule_only_turns:
             domain._remove_rule_only_features(state, rule_only_data)
             if states:
                 domain._substitute_rule_only_user_input(state, states[-1])
             if last_ml_action_sub_state:
-                state[PREVIOUS_ACTION] = last_ml_action_sub_state
+                state[PREVIOUS_ACTION] = _copy_once(last_ml_action_sub_state, copies)
         states.append(domain._clean_state(state))
     return states
 
 
-def _prior_trackers(tracker: DialogueStateTracker, applied: List[Event]) -> Iterator[Tuple[DialogueStateTracker, bool]]:
-    """DialogueStateTracker.generate_all_prior_trackers over events already applied (that
-    method computes tracker.applied_events() again on every call)."""
-    prior = tracker.init_copy()
-    for event in applied:
-        if isinstance(event, ActionExecuted):
-            yield prior, event.hide_rule_turn
-        prior.update(event)
-    yield prior, False
+def _copy_once(sub_state: Any, copies: Dict[int, Any]) -> Any:
+    """A copy of a sub-state, the same copy for the same original within one computation: in
+    Rasa's loop the previous action of several states is one tracker's dict."""
+    copied = copies.get(id(sub_state))
+    if copied is None:
+        copied = copies[id(sub_state)] = dict(sub_state)
+    return copied
+
+
+def _copy_state(domain: Domain, prior: PriorRecord, copies: Dict[int, Any]) -> State:
+    """The state Domain.get_active_state gives for the record's tracker: the user part made
+    anew from its message (whose featurization flag may have been set since), the others copied
+    from the kept state (the featurizer changes the states it is given), the previous action
+    once per original (in Rasa's loop it is the prior tracker's own latest_action)."""
+    kept = prior.state
+    state = {
+        USER: domain._get_user_sub_state(prior),
+        SLOTS: dict(kept.get(SLOTS, {})),
+        PREVIOUS_ACTION: _copy_once(kept[PREVIOUS_ACTION], copies) if kept.get(PREVIOUS_ACTION) else None,
+        ACTIVE_LOOP: dict(kept.get(ACTIVE_LOOP, {})),
+    }
+    return domain._clean_state(state)
 
 
 def states_read(policy: MemoizationPolicy) -> Optional[int]:
@@ -141,7 +162,9 @@ def _windowed_prediction_states(
 
 
 def limit_policy_states() -> None:
-    """Once per process: the rule and memoization policies predict from the window."""
+    """Once per process: the rule and memoization policies predict from the window, and
+    applied events are continued from the last call (also for the processor and actions)."""
+    cache_applied_events()
     if getattr(MemoizationPolicy._prediction_states, "windowed", False):
         return
     _windowed_prediction_states.windowed = True

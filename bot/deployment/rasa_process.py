@@ -13,6 +13,10 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
 - Rasa's API token and JWT secret are added to Rasa's arguments inside this process, from the
   settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
 - `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
+- A prediction costs no more late in a long conversation than early: the policies read a window
+  of the last states (bot/deployment/policy_window.py), and the replay of the session behind
+  applied events, copies and those states is carried over between calls
+  (bot/deployment/replay_cache.py).
 """
 from __future__ import annotations
 
