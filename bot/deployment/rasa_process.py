@@ -13,6 +13,8 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
 - Rasa's API token and JWT secret are added to Rasa's arguments inside this process, from the
   settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
 - `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
+- DIET's batches of sparse features are built without a loop over their messages
+  (bot/nlp/sparse_batches.py): the same arrays, a faster `rasa train`.
 """
 from __future__ import annotations
 
@@ -76,8 +78,10 @@ def apply_fixes() -> None:
     from bot.config import get_settings
     from bot.deployment.action_failures import run_or_apologise
     from bot.deployment.policy_window import limit_policy_states
+    from bot.nlp.sparse_batches import use_vectorized_sparse_batches
 
     RemoteAction._validate_action_result = _validate_action_result
+    use_vectorized_sparse_batches()
     limit_policy_states()
     if not getattr(RemoteAction.run, "apologises", False):
         RemoteAction.run = run_or_apologise(RemoteAction.run)
