@@ -59,16 +59,20 @@ def test_rasa_uses_it_for_message_features_and_keeps_its_own_for_dialogues(monke
     assert converted[2][0] == 5  # two and three turns
 
 
-def test_the_rasa_process_applies_it(monkeypatch):
+def test_the_rasa_process_applies_both_batch_fixes(monkeypatch):
     import rasa.core.run
     from rasa.core.actions.action import RemoteAction
+    from rasa.utils.tensorflow.model_data import RasaModelData
 
     from bot.deployment import rasa_process
+    from bot.nlp.balanced_batches import balanced_data
 
     monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values", staticmethod(RASA_CONVERSION))
+    monkeypatch.setattr(RasaModelData, "balanced_data", RasaModelData.balanced_data)
     # the other fixes of apply_fixes are undone after this test
     for owner, name in [(RemoteAction, "_validate_action_result"), (RemoteAction, "run"),
                         (rasa.core.run, "configure_app")]:
         monkeypatch.setattr(owner, name, getattr(owner, name))
     rasa_process.apply_fixes()
     assert getattr(RasaDataGenerator._scipy_matrix_to_values, "vectorized", False)
+    assert RasaModelData.balanced_data is balanced_data

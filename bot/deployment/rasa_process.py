@@ -14,7 +14,8 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   settings (environment), so they never appear in the process list (`ps`, /proc/<pid>/cmdline).
 - `GET /ready`: ready only after a warm-up (bot/deployment/readiness.py).
 - DIET's batches of sparse features are built without a loop over their messages
-  (bot/nlp/sparse_batches.py): the same arrays, a faster `rasa train`.
+  (bot/nlp/sparse_batches.py), and its balanced batching picks indices instead of slicing
+  every feature array (bot/nlp/balanced_batches.py): the same arrays, a faster `rasa train`.
 - The spaCy pipeline is loaded once per process, not once per graph node
   (bot/nlp/shared_spacy.py), and jax is not imported (see `keep_jax_out`): about 200 MB less
   resident per Rasa process.
@@ -81,11 +82,13 @@ def apply_fixes() -> None:
     from bot.config import get_settings
     from bot.deployment.action_failures import run_or_apologise
     from bot.deployment.policy_window import limit_policy_states
+    from bot.nlp.balanced_batches import use_index_balanced_batches
     from bot.nlp.shared_spacy import share_spacy_pipelines
     from bot.nlp.sparse_batches import use_vectorized_sparse_batches
 
     RemoteAction._validate_action_result = _validate_action_result
     use_vectorized_sparse_batches()
+    use_index_balanced_batches()
     share_spacy_pipelines()
     limit_policy_states()
     if not getattr(RemoteAction.run, "apologises", False):
