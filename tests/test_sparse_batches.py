@@ -1,4 +1,6 @@
 """DIET's sparse batches built without a loop over the messages are the arrays Rasa builds."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -76,3 +78,26 @@ def test_the_rasa_process_applies_both_batch_fixes(monkeypatch):
     rasa_process.apply_fixes()
     assert getattr(RasaDataGenerator._scipy_matrix_to_values, "vectorized", False)
     assert RasaModelData.balanced_data is balanced_data
+
+
+def test_bot_train_runs_rasa_train_with_the_fixes(monkeypatch, tmp_path):
+    import subprocess
+    from types import SimpleNamespace
+
+    from bot import training
+    from bot.config import Settings
+
+    info = SimpleNamespace(base="blank", base_version="0", lemmatizer="lookup", builder_version=1, communes=1)
+    monkeypatch.setattr(training, "read_info", lambda path: info)
+    monkeypatch.setattr(training, "PROJECT_ROOT", tmp_path)  # where it prints the model relative to
+    commands = []
+
+    def fake_run(command, **kwargs):
+        commands.append(command)
+        out = Path(command[command.index("--out") + 1])
+        (out / (command[command.index("--fixed-model-name") + 1] + ".tar.gz")).write_bytes(b"model")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(training.subprocess, "run", fake_run)
+    training.ensure_model(Settings(var_dir=tmp_path / "var", models_dir=tmp_path / "models"), force=True)
+    assert commands[0][1:4] == ["-m", "bot.deployment.rasa_process", "train"]
