@@ -91,7 +91,8 @@ def ensure_model(settings: Settings, force: bool = False) -> Path:
     print(f"Trainiere Modell {target.name} (Daten, config.yml oder domain.yml haben sich geändert) ...", flush=True)
     started = time.monotonic()
     cmd = [
-        sys.executable, "-m", "rasa", "train",
+        # `rasa train` with our fixes for Rasa 3.6.21 (bot/deployment/rasa_process.py)
+        sys.executable, "-m", "bot.deployment.rasa_process", "train",
         "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
         "--out", str(settings.models_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]

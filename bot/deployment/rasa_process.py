@@ -17,6 +17,12 @@ with the fixes our servers need for Rasa 3.6.21 applied first.
   of the last states (bot/deployment/policy_window.py), and the replay of the session behind
   applied events, copies and those states is carried over between calls
   (bot/deployment/replay_cache.py).
+- DIET's batches of sparse features are built without a loop over their messages
+  (bot/nlp/sparse_batches.py), and its balanced batching picks indices instead of slicing
+  every feature array (bot/nlp/balanced_batches.py): the same arrays, a faster `rasa train`.
+- The spaCy pipeline is loaded once per process, not once per graph node
+  (bot/nlp/shared_spacy.py), and jax is not imported (see `keep_jax_out`): about 200 MB less
+  resident per Rasa process.
 """
 from __future__ import annotations
 
@@ -80,8 +86,14 @@ def apply_fixes() -> None:
     from bot.config import get_settings
     from bot.deployment.action_failures import run_or_apologise
     from bot.deployment.policy_window import limit_policy_states
+    from bot.nlp.balanced_batches import use_index_balanced_batches
+    from bot.nlp.shared_spacy import share_spacy_pipelines
+    from bot.nlp.sparse_batches import use_vectorized_sparse_batches
 
     RemoteAction._validate_action_result = _validate_action_result
+    use_vectorized_sparse_batches()
+    use_index_balanced_batches()
+    share_spacy_pipelines()
     limit_policy_states()
     if not getattr(RemoteAction.run, "apologises", False):
         RemoteAction.run = run_or_apologise(RemoteAction.run)
@@ -104,7 +116,17 @@ def secret_arguments(argv: list[str]) -> list[str]:
     return (["--auth-token", token] if token else []) + (["--jwt-secret", jwt_secret] if jwt_secret else [])
 
 
+def keep_jax_out() -> None:
+    """TensorFlow 2.12 imports jax when it is installed (tensorflow requires it), only for
+    converting jax functions to TensorFlow Lite, which Rasa never does: 65 MB resident and a
+    second of start-up. TensorFlow's own `except ImportError` then leaves it out. Must run
+    before TensorFlow is imported."""
+    if "tensorflow" not in sys.modules:
+        sys.modules.setdefault("jax", None)  # type: ignore[arg-type]  # None: "import jax" fails
+
+
 def main() -> None:
+    keep_jax_out()
     apply_fixes()
     from rasa.__main__ import main as rasa_main
 
