@@ -82,22 +82,6 @@ def _prediction_states(function):
             MemoizationPolicy._prediction_states = before
 
 
-@contextmanager
-def _rasas_applied_events():
-    """Rasa's own applied_events and copy (apply_fixes may have carried them over)."""
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    from bot.deployment import replay_cache
-
-    before = DialogueStateTracker.applied_events, DialogueStateTracker.copy
-    DialogueStateTracker.applied_events = replay_cache._rasas_applied_events
-    DialogueStateTracker.copy = replay_cache._rasas_copy
-    try:
-        yield
-    finally:
-        DialogueStateTracker.applied_events, DialogueStateTracker.copy = before
-
-
 def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation):
     """Also with the replay carried over between predictions (bot/deployment/replay_cache.py),
     which is dropped now and then: the conversation is then resumed from its start."""
@@ -123,7 +107,7 @@ def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation)
             replay_cache.forget_all()
         for policy in policies:
             for use_text in (False, True):
-                with _rasas_applied_events():
+                with replay_cache.rasas_own():
                     full = rasas(policy, tracker, agent.domain, use_text, rule_only_data=rule_only)
                 window = _windowed_prediction_states(policy, tracker, agent.domain, use_text, rule_only_data=rule_only)
                 assert window, "no states"
@@ -132,7 +116,7 @@ def test_the_window_gives_rasas_states_and_predictions(agent, long_conversation)
                     shortened += len(window) < len(full)
                 if type(policy).__name__ == "MemoizationPolicy":
                     assert full == window
-            with _prediction_states(rasas), _rasas_applied_events():
+            with _prediction_states(rasas), replay_cache.rasas_own():
                 reference = policy.predict_action_probabilities(tracker, agent.domain, rule_only_data=rule_only)
             with _prediction_states(_windowed_prediction_states):
                 windowed = policy.predict_action_probabilities(tracker, agent.domain, rule_only_data=rule_only)
@@ -154,7 +138,7 @@ def test_the_running_bot_predicts_from_the_window():
 
     from bot.deployment import rasa_process, replay_cache
 
-    with _prediction_states(MemoizationPolicy._prediction_states), _rasas_applied_events():
+    with _prediction_states(MemoizationPolicy._prediction_states), replay_cache.rasas_own():
         rasa_process.apply_fixes()
         assert getattr(RulePolicy._prediction_states, "windowed", False)
         assert DialogueStateTracker.applied_events is replay_cache.applied_events

@@ -9,7 +9,6 @@ dropped, the conversation was read again from its stored events (another replica
 conversations pushed it out of the cache, or the processor's temporary copy with more events
 came in between."""
 import random
-from contextlib import contextmanager
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -51,18 +50,6 @@ def cached(monkeypatch):
     monkeypatch.setattr(DialogueStateTracker, "copy", replay_cache.copy_tracker)
     yield
     replay_cache.forget_all()
-
-
-@contextmanager
-def rasas_own():
-    """Rasa's applied_events and copy, for the reference computation."""
-    cached = DialogueStateTracker.applied_events, DialogueStateTracker.copy
-    DialogueStateTracker.applied_events = replay_cache._rasas_applied_events
-    DialogueStateTracker.copy = replay_cache._rasas_copy
-    try:
-        yield
-    finally:
-        DialogueStateTracker.applied_events, DialogueStateTracker.copy = cached
 
 
 def assert_same_tracker(copied: DialogueStateTracker, reference: DialogueStateTracker) -> None:
@@ -174,7 +161,7 @@ def assert_as_rasa(domain: Domain, tracker: DialogueStateTracker, compared: dict
     windows = {(keep, ml): recent_states(domain, tracker, keep, ignore_rule_only_turns=ml,
                                          rule_only_data=RULE_ONLY if ml else None)
                for keep, ml in ((4, True), (2, True), (9, False), (25, False))}
-    with rasas_own():
+    with replay_cache.rasas_own():
         applied = tracker.applied_events()
         assert_same_tracker(copied, tracker.copy())
         full = {ml: domain.states_for_tracker_history(tracker, ignore_rule_only_turns=ml,

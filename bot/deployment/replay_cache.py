@@ -34,8 +34,9 @@ import copy
 import operator
 import threading
 from collections import OrderedDict, deque
+from contextlib import contextmanager
 from itertools import islice
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Text
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, State
@@ -393,3 +394,16 @@ def cache_applied_events() -> None:
     applied_events.cached = True  # type: ignore[attr-defined]
     DialogueStateTracker.applied_events = applied_events
     DialogueStateTracker.copy = copy_tracker
+
+
+@contextmanager
+def rasas_own() -> Iterator[None]:
+    """Rasa's own applied_events and copy while inside, whatever is patched outside: the
+    reference computation the tests compare the carried-over replay with."""
+    patched = DialogueStateTracker.applied_events, DialogueStateTracker.copy
+    DialogueStateTracker.applied_events = _rasas_applied_events
+    DialogueStateTracker.copy = _rasas_copy
+    try:
+        yield
+    finally:
+        DialogueStateTracker.applied_events, DialogueStateTracker.copy = patched
