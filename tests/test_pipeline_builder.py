@@ -140,3 +140,22 @@ def test_a_rebuilt_pipeline_gets_a_new_model_and_a_fresh_rasa_cache(tmp_path, mo
 
     assert before[0] != after[0] and before[1] != after[1]
     assert after[1].parent == tmp_path / "rasa-cache"
+
+
+def test_two_builds_in_different_processes_give_the_same_files(tmp_path):
+    """A clean clone must train the developer's model: the pipeline may not depend on the
+    order of a set, which changes with every Python process (PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from bot.nlp import pipeline_builder as b; "
+              "b._installed_base_version = lambda: None; "
+              "b.build_pipeline(__import__('pathlib').Path(sys.argv[1]), download=lambda: 'offline')")
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / seed)], cwd=ROOT, check=True,
+                       capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+    first = {p.relative_to(tmp_path / "1"): p.read_bytes() for p in (tmp_path / "1").rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path / "2"): p.read_bytes() for p in (tmp_path / "2").rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [str(path) for path in first if first[path] != second[path]] == []

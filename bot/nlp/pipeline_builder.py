@@ -32,7 +32,8 @@ from typing import Callable
 
 BASE_MODEL = "de_core_news_sm"
 # Raise when the build changes, so that existing pipelines are rebuilt by `make run`.
-BUILDER_VERSION = 2
+# 3: the same pipeline on every build (variants in the table's order, not a set's).
+BUILDER_VERSION = 3
 COMMUNES_CSV = Path(__file__).resolve().parents[2] / "knowledge" / "communes" / "communes_sachsen.csv"
 COMMUNE_LEMMA = "kommunenname"
 META_KEY = "asskomm"
@@ -94,7 +95,10 @@ def add_lookup_variants(words: dict[str, str]) -> dict[str, str]:
     lemma and is not replaced by "Essen".
     """
     extended = dict(words)
-    pairs = list(words.items()) + [(lemma, lemma) for lemma in set(words.values())]
+    # In the table's order, not a set's: where two lemmas share a variant, the first one wins,
+    # and a set's order changes with every Python process, so each build gave other lemmas
+    # (and a clean clone trained another model than the developer's).
+    pairs = list(words.items()) + [(lemma, lemma) for lemma in dict.fromkeys(words.values())]
     for word, lemma in pairs:
         lower = word.lower()
         for variant in (lower, word.translate(_TRANSLITERATION), lower.translate(_TRANSLITERATION)):
@@ -178,7 +182,7 @@ def add_commune_lemmas(nlp, communes_csv: Path, german_words: set[str]) -> int:
     for name in commune_names(communes_csv):
         if " " not in name and name.lower() in german_words:
             continue
-        for variant in {name.lower(), name.lower().translate(_TRANSLITERATION)}:
+        for variant in dict.fromkeys((name.lower(), name.lower().translate(_TRANSLITERATION))):
             tokens = [t.text for t in nlp.make_doc(variant)]
             pattern = [{"LOWER": token} for token in tokens]
             patterns += [{"patterns": [pattern], "attrs": {"LEMMA": COMMUNE_LEMMA}, "index": i}
