@@ -7,10 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, answer_typed_choice, commune_in_play
+from actions.communes import ActionAnswerCommune, ActionAnswerDistrict, commune_in_play
 from actions.faq import answer_resolution, utter_entry
 from actions.out_of_scope import ActionOutOfScope, reply_before_clarifying, scope_decision
-from actions.pointing_back import answer_pointing_back
+from actions.pointing_back import answer_previous_turn
 from bot.conversation.followups import unsure_followup
 from bot.conversation.scope import unplaced_but_out_of_scope
 from bot.knowledge import KnowledgeBase, shared_knowledge_base
@@ -64,10 +64,8 @@ class ActionClarify(Action):
         # An emergency or a typed command the NLU could not place is answered as such first.
         if (events := await reply_before_clarifying(dispatcher, tracker, domain)) is not None:
             return events
-        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
-            return events
-        if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
-            return events  # "welche waren das" after the model communes
+        if (events := await answer_previous_turn(dispatcher, tracker, domain)) is not None:
+            return events  # a typed choice, or "welche waren das" after the model communes
         ranking = [i for i in tracker.latest_message.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
         # "und wie macht man das?" just below the threshold: the topic just discussed decides.
         followup = unsure_followup(shared_knowledge_base().get(), ranking, tracker.latest_message.get("text") or "",

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import ActionAnswerCommune, answer_typed_choice
+from actions.communes import ActionAnswerCommune
 from bot.applications import deadlines
 from bot.clock import today
 from bot.config import get_settings
@@ -66,12 +66,10 @@ class ActionAnswerFromKnowledge(Action):
         return "action_answer_from_knowledge"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
-            return events  # "die in der Oberlausitz" after "Welche meinen Sie?"
-        from actions.pointing_back import answer_pointing_back  # it imports this module
+        from actions.pointing_back import answer_previous_turn  # it imports this module
 
-        if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
-            return events  # "welche denn" after a list, "und 2022?" after the budget
+        if (events := await answer_previous_turn(dispatcher, tracker, domain)) is not None:
+            return events  # "die in der Oberlausitz" after "Welche meinen Sie?", "welche denn" after a list
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = shared_knowledge_base().get()
         text = tracker.latest_message.get("text") or ""

@@ -8,7 +8,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import answer_typed_choice
 from bot.conversation.emergency import looks_like_emergency, may_be_emergency
 from bot.conversation.other_laender import other_land_named
 from bot.conversation.scope import Decision, Kind, decide, typed_command
@@ -73,14 +72,11 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        if not looks_like_emergency(tracker.latest_message.get("text") or "") and (
-                events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
-            return events  # "die im Vogtland" after "Welche meinen Sie?"
         if not looks_like_emergency(tracker.latest_message.get("text") or ""):
-            from actions.pointing_back import answer_pointing_back  # it imports actions.faq
+            from actions.pointing_back import answer_previous_turn  # it imports actions.faq
 
-            if (events := await answer_pointing_back(dispatcher, tracker, domain)) is not None:
-                return events  # "und 2022?" after the funding budget
+            if (events := await answer_previous_turn(dispatcher, tracker, domain)) is not None:
+                return events  # "die im Vogtland" after "Welche meinen Sie?", "und 2022?" after the budget
         return await self.answer(scope_decision(tracker), dispatcher, tracker, domain)
 
     @staticmethod

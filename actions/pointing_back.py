@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.communes import answer_district, send
+from actions.communes import answer_district, answer_typed_choice, send
 from actions.faq import utter_entry
 from bot.communes import answers
 from bot.communes.service import shared_repository
@@ -70,3 +70,13 @@ async def answer_pointing_back(dispatcher: CollectingDispatcher, tracker: Tracke
         return utter_entry(dispatcher, entry.id, tracker)  # the list is in that answer
     dispatcher.utter_message(response="utter_no_answer_on_topic", topic=topic)
     return utter_entry(dispatcher, "contact", tracker)
+
+
+async def answer_previous_turn(dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict) -> list[dict[str, Any]] | None:
+    """A message that only makes sense with the bot's last reply: a typed choice after "Welche
+    meinen Sie?" ("die im Vogtland"), else a pointer at the answer just given ("welche denn",
+    "und 2022?"). None when it is neither."""
+    if (events := await answer_typed_choice(dispatcher, tracker, domain)) is not None:
+        return events
+    return await answer_pointing_back(dispatcher, tracker, domain)

@@ -124,8 +124,9 @@ def resolve(kb: KnowledgeBase, intent: str, text: str, current_topic: Optional[s
     # only between entries that answer aspects: "und wie viele waren es 2023" is the history of the
     # count (member_history, no aspect), not the latest count
     aspect = asked_aspect(text) if current_topic == entry.topic and entry.aspects else None
-    if aspect and aspect not in entry.aspects and kb.entry_for(current_topic, aspect) and is_followup(kb, text):
-        return Resolution(entry_id=kb.entry_for(current_topic, aspect).id)
+    asked_entry = kb.entry_for(current_topic, aspect) if aspect and aspect not in entry.aspects else None
+    if asked_entry is not None and is_followup(kb, text):
+        return Resolution(entry_id=asked_entry.id)
     if current_topic and current_topic != entry.topic and entry.aspects and is_followup(kb, text):
         # "Was kostet das?" (the NLU: the cost of joining) while the study was discussed
         answers = [resolve_followup(kb, aspect, current_topic) for aspect in entry.aspects]

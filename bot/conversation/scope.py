@@ -8,8 +8,8 @@ In order:
 2. a typed command ("/hilfe", "/stop", "/foo") → what the command asks for, or that it is unknown;
 3. a question about ASSKomm from another Land → ASSKomm is Saxony's programme;
 4. a message that names a topic the bot knows (one that speaks of prevention always does), or
-   whose second guess is an answerable question with real confidence, or a follow-up ("und die Wand selber?") to the answer just given →
-   ask back with the likely answers as buttons;
+   whose second guess is an answerable question with real confidence, or a follow-up ("und die
+   Wand selber?") to the answer just given → ask back with the likely answers as buttons;
 5. only then the out-of-scope answer.
 """
 from __future__ import annotations
